@@ -1,0 +1,74 @@
+"""Who is asking and what they may touch: sessions, projects and GitHub App installations."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+# A cookie value as RFC 6265 allows it (cookie-octets), bounded so that junk never reaches storage.
+_SESSION_TOKEN = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,4096}")
+
+
+def session_token_hash(token: str) -> str | None:
+    """The key the sessions table stores a token under (SHA-256, hex), or None for a malformed token.
+
+    Only the hash is ever stored, so a dump of the table cannot be replayed as cookies.
+    """
+    if not _SESSION_TOKEN.fullmatch(token):
+        return None
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Session:
+    user_id: int
+    expires_at: int  # epoch seconds
+
+    def is_live_at(self, epoch_seconds: float) -> bool:
+        # TTL deletes expired items only eventually, so expiry is checked on every read.
+        return epoch_seconds < self.expires_at
+
+
+class RepositorySelection(StrEnum):
+    ALL = "all"
+    SELECTED = "selected"
+
+
+@dataclass(frozen=True)
+class GithubInstallation:
+    """A user's Neptun GitHub App installation on one GitHub account."""
+
+    account_login: str
+    repository_selection: RepositorySelection
+    repositories: frozenset[str]  # repository names on that account, as GitHub reports them
+
+    def covers(self, repository_name: str) -> bool:
+        if self.repository_selection is RepositorySelection.ALL:
+            return True
+        # GitHub treats repository names case-insensitively.
+        wanted = repository_name.casefold()
+        return any(name.casefold() == wanted for name in self.repositories)
+
+
+@dataclass(frozen=True)
+class ProjectKey:
+    user_id: int
+    project_id: int
+
+
+@dataclass(frozen=True)
+class AccessQuery:
+    """Everything one create needs to know, read in one storage request."""
+
+    token_hash: str
+    project: ProjectKey | None  # None when the path is invalid
+    github_account: str | None  # the owner of a `github` import, else None
+
+
+@dataclass(frozen=True)
+class AccessFacts:
+    session: Session | None
+    project_exists: bool
+    installation: GithubInstallation | None

@@ -1,0 +1,72 @@
+"""Why a create-import request is refused. The HTTP layer maps each to one status code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class ImportRefused(Exception):
+    """Base of every refusal the domain decides; `str(error)` is a sentence a person understands."""
+
+
+class NotAuthenticated(ImportRefused):
+    """No session cookie, an unknown one or an expired one: deliberately one error for all three."""
+
+    def __init__(self) -> None:
+        super().__init__("Sign in again: the neptun-session cookie is missing, unknown or expired.")
+
+
+class UserMismatch(ImportRefused):
+    def __init__(self) -> None:
+        super().__init__("The session belongs to another user than the one in the path.")
+
+
+class ProjectNotFound(ImportRefused):
+    """The project does not exist or is not this user's; the two are indistinguishable on purpose."""
+
+    def __init__(self) -> None:
+        super().__init__("The project was not found.")
+
+
+class RepositoryNotCovered(ImportRefused):
+    def __init__(self, full_name: str) -> None:
+        self.full_name = full_name
+        super().__init__(
+            f"The user's Neptun GitHub App installation does not cover {full_name}; "
+            "grant the app access to it on GitHub first."
+        )
+
+
+class RequestProblem(Enum):
+    """What is wrong with the request itself, in the order it is reported."""
+
+    INVALID_PATH = "invalid_path"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    BODY_TOO_LARGE = "body_too_large"
+    INVALID_BODY = "invalid_body"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One field's problem, as a client can show it next to that field."""
+
+    field: str
+    message: str
+
+
+class RequestRejected(ImportRefused):
+    """The path or the body is invalid. Reported only after authentication, never before it."""
+
+    def __init__(self, problem: RequestProblem, message: str, errors: tuple[FieldError, ...] = ()) -> None:
+        self.problem = problem
+        self.errors = errors
+        super().__init__(message)
+
+
+class ImportIdTaken(Exception):
+    """The storage already holds an import with the id just drawn; the use case draws another."""
+
+
+class ImportIdsExhausted(Exception):
+    """Every id drawn for one create collided; this points at a broken clock or random source."""

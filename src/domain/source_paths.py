@@ -1,0 +1,72 @@
+"""What a valid `source_path` is for each `source_type`.
+
+Each rule returns None for a valid path, or one sentence saying what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# GitHub's own naming rules: an account login is 1-39 letters, digits or single hyphens, never at
+# either end; a repository name is 1-100 letters, digits, '.', '_' or '-', and never "." or "..".
+_GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+_GITHUB_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
+LOCAL_FOLDER_MAX_LENGTH = 1024
+# Matched against the exact text rather than parsed by a URL library, which would lowercase the scheme
+# and forgive whitespace: credentials, ports, queries, fragments and extra path segments all fail here.
+_PUBLIC_REPOSITORY_URL = re.compile(r"https://github\.com/(?P<owner_and_repo>[^/?#@:]+/[^/?#@:]+?)(?:\.git)?")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class GithubRepository:
+    """A repository named the way GitHub names it: `owner/repo`."""
+
+    owner: str
+    name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+def parse_github_repository(owner_and_repo: str) -> GithubRepository | None:
+    """Return the repository that `owner/repo` names, or None when it breaks GitHub's naming rules."""
+    owner, slash, name = owner_and_repo.partition("/")
+    if not slash or not _GITHUB_OWNER.fullmatch(owner) or not _GITHUB_REPO.fullmatch(name):
+        return None
+    if name in {".", ".."}:
+        return None
+    return GithubRepository(owner=owner, name=name)
+
+
+def github_repository_problem(source_path: str) -> str | None:
+    if parse_github_repository(source_path) is None:
+        return (
+            "must be 'owner/repo' as GitHub names them: owner of 1-39 letters, digits or single inner "
+            "hyphens; repo of 1-100 letters, digits, '.', '_' or '-', not '.' or '..'"
+        )
+    return None
+
+
+def public_repository_url_problem(source_path: str) -> str | None:
+    match = _PUBLIC_REPOSITORY_URL.fullmatch(source_path)
+    if match is None or parse_github_repository(match["owner_and_repo"]) is None:
+        return "must be a public GitHub repository URL: https://github.com/owner/repo, optionally ending in .git"
+    return None
+
+
+def local_folder_problem(source_path: str) -> str | None:
+    if len(source_path) > LOCAL_FOLDER_MAX_LENGTH:
+        return f"must be at most {LOCAL_FOLDER_MAX_LENGTH} characters"
+    if _CONTROL_CHARACTERS.search(source_path):
+        return "must not contain NUL or control characters"
+    if source_path.startswith("/"):
+        return "must be a relative path, not an absolute one"
+    segments = source_path.split("/")
+    if any(segment == ".." for segment in segments):
+        return "must not contain '..' segments"
+    if any(segment == "" for segment in segments):
+        return "must not contain empty segments (a leading, trailing or doubled '/')"
+    return None

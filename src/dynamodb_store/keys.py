@@ -1,0 +1,55 @@
+"""Key formats of the two tables, each defined once.
+
+Sessions table: partition key `token_hash` (SHA-256 hex of the cookie value).
+Data table (single-table design), partition key `PK`, sort key `SK`:
+
+| item                | PK                              | SK                                  |
+| ------------------- | ------------------------------- | ----------------------------------- |
+| project             | USER#<user_id>                  | PROJECT#<project_id>                |
+| GitHub installation | USER#<user_id>                  | GITHUB_INSTALLATION#<login, lower>  |
+| import              | USER#<user_id>#PROJECT#<pid>    | IMPORT#<id, 16 digits>              |
+| import id claim     | IMPORT#<id>                     | IMPORT#<id>                         |
+
+A project's imports share one partition, so listing them is a Query in id (= creation) order.
+The id claim makes an id unique across the whole service, whichever project holds it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:  # the stubs are a development dependency only
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+Key: TypeAlias = "dict[str, AttributeValueTypeDef]"
+
+SESSION_KEY_ATTRIBUTE = "token_hash"
+PARTITION_KEY = "PK"
+SORT_KEY = "SK"
+# 2**53 - 1 has 16 digits; zero-padding keeps the string order of sort keys the numeric order.
+_ID_DIGITS = 16
+
+
+def session_key(token_hash: str) -> Key:
+    return {SESSION_KEY_ATTRIBUTE: {"S": token_hash}}
+
+
+def _data_key(partition: str, sort: str) -> Key:
+    return {PARTITION_KEY: {"S": partition}, SORT_KEY: {"S": sort}}
+
+
+def project_key(user_id: int, project_id: int) -> Key:
+    return _data_key(f"USER#{user_id}", f"PROJECT#{project_id}")
+
+
+def installation_key(user_id: int, account_login: str) -> Key:
+    # GitHub logins are case-insensitive, so the key holds the lower-case form.
+    return _data_key(f"USER#{user_id}", f"GITHUB_INSTALLATION#{account_login.lower()}")
+
+
+def import_key(user_id: int, project_id: int, import_id: int) -> Key:
+    return _data_key(f"USER#{user_id}#PROJECT#{project_id}", f"IMPORT#{import_id:0{_ID_DIGITS}d}")
+
+
+def import_id_claim_key(import_id: int) -> Key:
+    return _data_key(f"IMPORT#{import_id}", f"IMPORT#{import_id}")

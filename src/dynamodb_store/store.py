@@ -1,0 +1,181 @@
+"""ImportStore on DynamoDB: one BatchGetItem to read, one TransactWriteItems to write."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+from domain.access import (
+    AccessFacts,
+    AccessQuery,
+    GithubInstallation,
+    RepositorySelection,
+    Session,
+)
+from domain.errors import ImportIdTaken, ProjectNotFound
+from domain.models import ProjectImport, format_utc_timestamp
+from dynamodb_store import keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        KeysAndAttributesTypeDef,
+        TransactWriteItemTypeDef,
+    )
+
+# BatchGetItem may leave keys unprocessed under throttling; they are asked for again this often,
+# with a short exponential pause, before the read is given up as failed.
+_MAX_BATCH_GET_ROUNDS = 4
+_FIRST_UNPROCESSED_PAUSE_SECONDS = 0.05
+_CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
+# The order of the write transaction's items, to read its cancellation reasons by position.
+_PROJECT_CHECK, _IMPORT_PUT, _ID_CLAIM_PUT = range(3)
+
+
+class StoredItemInvalid(Exception):
+    """An item in the tables does not have the documented shape."""
+
+
+class UnprocessedKeysRemain(Exception):
+    """DynamoDB kept refusing part of a read (throttling) after every retry."""
+
+
+class DynamoDBImportStore:
+    def __init__(self, client: DynamoDBClient, sessions_table: str, data_table: str) -> None:
+        self._client = client
+        self._sessions_table = sessions_table
+        self._data_table = data_table
+
+    def read_access(self, query: AccessQuery) -> AccessFacts:
+        data_keys: list[keys.Key] = []
+        if query.project is not None:
+            data_keys.append(keys.project_key(query.project.user_id, query.project.project_id))
+            if query.github_account is not None:
+                data_keys.append(keys.installation_key(query.project.user_id, query.github_account))
+        request: dict[str, KeysAndAttributesTypeDef] = {
+            self._sessions_table: {"Keys": [keys.session_key(query.token_hash)], "ConsistentRead": True},
+        }
+        if data_keys:
+            request[self._data_table] = {"Keys": data_keys, "ConsistentRead": True}
+        items = self._batch_get(request)
+        return _access_facts(query, items.get(self._sessions_table, []), items.get(self._data_table, []))
+
+    def add_import(self, new_import: ProjectImport) -> None:
+        transaction = self._import_transaction(new_import)
+        try:
+            # botocore fills in ClientRequestToken, so its own retries of this call are idempotent:
+            # a retry after a lost response succeeds instead of colliding with its own first try.
+            self._client.transact_write_items(TransactItems=transaction)
+        except self._client.exceptions.TransactionCanceledException as cancelled:
+            reasons = cancelled.response.get("CancellationReasons", [])
+            failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == _CONDITIONAL_CHECK_FAILED]
+            if _PROJECT_CHECK in failed:
+                raise ProjectNotFound from cancelled
+            if _IMPORT_PUT in failed or _ID_CLAIM_PUT in failed:
+                raise ImportIdTaken from cancelled
+            raise
+
+    def _batch_get(self, request: dict[str, KeysAndAttributesTypeDef]) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        pause = _FIRST_UNPROCESSED_PAUSE_SECONDS
+        for _ in range(_MAX_BATCH_GET_ROUNDS):
+            response = self._client.batch_get_item(RequestItems=request)
+            for table, table_items in response.get("Responses", {}).items():
+                found.setdefault(table, []).extend(table_items)
+            unprocessed = response.get("UnprocessedKeys", {})
+            if not unprocessed:
+                return found
+            request = cast("dict[str, KeysAndAttributesTypeDef]", unprocessed)
+            time.sleep(pause)
+            pause *= 2
+        raise UnprocessedKeysRemain(f"BatchGetItem left keys unprocessed {_MAX_BATCH_GET_ROUNDS} times")
+
+    def _import_transaction(self, new_import: ProjectImport) -> list[TransactWriteItemTypeDef]:
+        user_id, project_id, import_id = new_import.neptun_user_id, new_import.project_id, new_import.id
+        not_yet_stored = f"attribute_not_exists({keys.PARTITION_KEY})"
+        return [
+            {
+                # Conditioned on the project, so no import is made for a project deleted meanwhile.
+                "ConditionCheck": {
+                    "TableName": self._data_table,
+                    "Key": keys.project_key(user_id, project_id),
+                    "ConditionExpression": f"attribute_exists({keys.PARTITION_KEY})",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._data_table,
+                    "Item": keys.import_key(user_id, project_id, import_id) | _import_attributes(new_import),
+                    "ConditionExpression": not_yet_stored,
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._data_table,
+                    "Item": keys.import_id_claim_key(import_id)
+                    | {"user_id": _number(user_id), "project_id": _number(project_id)},
+                    "ConditionExpression": not_yet_stored,
+                }
+            },
+        ]
+
+
+def _access_facts(
+    query: AccessQuery, session_items: list[dict[str, Any]], data_items: list[dict[str, Any]]
+) -> AccessFacts:
+    project_key = keys.project_key(query.project.user_id, query.project.project_id) if query.project else None
+    project_exists = any(_has_key(item, project_key) for item in data_items) if project_key else False
+    installation_items = [item for item in data_items if not (project_key and _has_key(item, project_key))]
+    return AccessFacts(
+        session=_session(session_items[0]) if session_items else None,
+        project_exists=project_exists,
+        installation=_installation(installation_items[0]) if installation_items else None,
+    )
+
+
+def _has_key(item: dict[str, Any], key: keys.Key) -> bool:
+    return all(item.get(name) == value for name, value in key.items())
+
+
+def _session(item: dict[str, Any]) -> Session:
+    try:
+        return Session(user_id=int(item["user_id"]["N"]), expires_at=int(item["expires_at"]["N"]))
+    except (KeyError, ValueError) as broken:
+        raise StoredItemInvalid("session item lacks a numeric user_id or expires_at") from broken
+
+
+def _installation(item: dict[str, Any]) -> GithubInstallation:
+    try:
+        repositories = item.get("repositories", {"L": []})
+        names = repositories["SS"] if "SS" in repositories else [entry["S"] for entry in repositories["L"]]
+        return GithubInstallation(
+            account_login=item["account_login"]["S"],
+            repository_selection=RepositorySelection(item["repository_selection"]["S"]),
+            repositories=frozenset(names),
+        )
+    except (KeyError, ValueError) as broken:
+        raise StoredItemInvalid("GitHub installation item does not have the documented shape") from broken
+
+
+def _import_attributes(new_import: ProjectImport) -> dict[str, AttributeValueTypeDef]:
+    attributes: dict[str, AttributeValueTypeDef] = {
+        "entity_type": {"S": "import"},
+        "id": _number(new_import.id),
+        "source_type": {"S": new_import.source_type.value},
+        "source_path": {"S": new_import.source_path},
+        "created_at": {"S": format_utc_timestamp(new_import.created_at)},
+        "updated_at": {"S": format_utc_timestamp(new_import.updated_at)},
+        "neptun_user_id": _number(new_import.neptun_user_id),
+        "project_id": _number(new_import.project_id),
+    }
+    # Absent optional fields are left out rather than stored as NULL, as DynamoDB items usually are.
+    if new_import.title is not None:
+        attributes["title"] = {"S": new_import.title}
+    if new_import.description is not None:
+        attributes["description"] = {"S": new_import.description}
+    return attributes
+
+
+def _number(value: int) -> AttributeValueTypeDef:
+    return {"N": str(value)}

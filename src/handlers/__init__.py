@@ -1,0 +1,1 @@
+"""The Lambda edge: HTTP events in, HTTP responses out. Business rules live in `domain`."""

@@ -1,0 +1,55 @@
+"""Builds the service from the environment, once per execution environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+from domain.create_import import ImportService
+from dynamodb_store.store import DynamoDBImportStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+# Standard retry mode retries throttling, 5xx and connection errors with backoff. Three attempts of
+# at most 1 s to connect and 2 s to read fit inside the function's 12 s timeout (template.yaml).
+DYNAMODB_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 3},
+    connect_timeout=1,
+    read_timeout=2,
+    tcp_keepalive=True,
+)
+
+
+class MissingSetting(Exception):
+    """A required environment variable is not set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    sessions_table: str
+    data_table: str
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        return cls(sessions_table=_required("SESSIONS_TABLE_NAME"), data_table=_required("DATA_TABLE_NAME"))
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise MissingSetting(f"environment variable {name} must name a DynamoDB table")
+    return value
+
+
+def dynamodb_client() -> DynamoDBClient:
+    # AWS_ENDPOINT_URL_DYNAMODB, read by botocore itself, points this at a local DynamoDB.
+    return boto3.client("dynamodb", config=DYNAMODB_CLIENT_CONFIG)
+
+
+def import_service(settings: Settings, client: DynamoDBClient) -> ImportService:
+    return ImportService(DynamoDBImportStore(client, settings.sessions_table, settings.data_table))

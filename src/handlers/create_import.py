@@ -1,0 +1,192 @@
+"""Lambda entry point for `POST /api/users/{user_id}/projects/{project_id}/resources/imports`.
+
+Powertools validates the path and the body before any middleware runs, so authentication cannot
+simply come first as a middleware. Instead both ways out of validation lead to the same domain call:
+a valid request reaches the route, an invalid one the RequestValidationError handler, and each hands
+the domain a CreateImportCommand in which invalid parts are RequestRejected values. The domain then
+checks the session before it reports anything about the path or the body.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
+
+from domain.access import ProjectKey
+from domain.create_import import CreateImportCommand
+from domain.errors import FieldError, ImportRefused, RequestProblem, RequestRejected
+from domain.models import MAX_SAFE_INTEGER, CreatedImport, CreateImportRequest
+from handlers import error_responses
+from handlers.composition import Settings, dynamodb_client, import_service
+from handlers.request_body import (
+    envelope_problem,
+    normalized_media_type,
+    strict_json_loads,
+    unreadable_body_problem,
+)
+from handlers.session_cookie import session_token
+
+IMPORTS_ROUTE = "/api/users/<user_id>/projects/<project_id>/resources/imports"
+
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=strict_json_loads)
+service = import_service(Settings.from_environment(), dynamodb_client())
+
+
+def _plain_decimal_digits(value: object) -> object:
+    # Refuses what int() would forgive: signs, spaces, underscores, non-ASCII digits.
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be written as plain decimal digits")
+    return value
+
+
+ResourceId = Annotated[int, BeforeValidator(_plain_decimal_digits), Field(ge=1, le=MAX_SAFE_INTEGER)]
+_resource_id = TypeAdapter(ResourceId)
+INVALID_PATH_MESSAGE = f"user_id and project_id must be whole numbers from 1 to {MAX_SAFE_INTEGER}."
+
+
+@app.post(
+    IMPORTS_ROUTE,
+    summary="Create an import in a project",
+    description="Records a new import (a GitHub repository, a public repository URL or a local folder).",
+    responses={
+        201: {
+            "description": "The import was created; `Location` names it.",
+            "content": {content_types.APPLICATION_JSON: {"model": CreatedImport}},
+        },
+        **error_responses.openapi_error_responses(),
+    },
+    tags=["imports"],
+)
+def create_project_import(
+    user_id: Annotated[ResourceId, Path(description="The signed-in user's id.")],
+    project_id: Annotated[ResourceId, Path(description="The project's id; it must be the user's.")],
+    request: Annotated[CreateImportRequest, Body()],
+) -> Response[Any]:
+    event = app.current_event
+    body: CreateImportRequest | RequestRejected = (
+        envelope_problem(event.headers.get("content-type"), event.body, bool(event.is_base64_encoded)) or request
+    )
+    created = service.create_import(
+        CreateImportCommand(
+            session_token=_session_token(event),
+            project=ProjectKey(user_id=user_id, project_id=project_id),
+            body=body,
+        )
+    )
+    metrics.add_dimension(name="source_type", value=created.source_type.value)
+    metrics.add_metric(name="ImportCreated", unit=MetricUnit.Count, value=1)
+    logger.info("Import created", extra={"import_id": created.id, "source_type": created.source_type.value})
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
+        body=CreatedImport(import_=created).model_dump(mode="json"),
+        headers={"Location": f"/api/users/{user_id}/projects/{project_id}/resources/imports/{created.id}"},
+    )
+
+
+def refuse_invalid_request(error: Exception) -> Response[Any]:
+    """Path or body failed validation: still authenticate first, then report it."""
+    validation_errors = error.errors() if isinstance(error, RequestValidationError) else []
+    if any(entry["loc"][:1] == ("response",) for entry in validation_errors):
+        return unexpected_error(error)  # our own response broke its model: a bug, not the client's fault
+    event = app.current_event
+    body_rejected = unreadable_body_problem(
+        event.headers.get("content-type"), event.body, bool(event.is_base64_encoded)
+    ) or RequestRejected(
+        RequestProblem.INVALID_BODY, "The request body is invalid.", _field_errors(validation_errors, "body")
+    )
+    command = CreateImportCommand(
+        session_token=_session_token(event),
+        project=_project_key(event.path_parameters or {}, validation_errors),
+        body=body_rejected,
+    )
+    try:
+        service.create_import(command)
+    except ImportRefused as refusal:  # always: a command with a rejected body is refused
+        return refuse(refusal)
+    except Exception as failure:  # e.g. DynamoDB down while reading the session
+        return unexpected_error(failure)
+    return unexpected_error(error)
+
+
+def refuse(refusal: ImportRefused) -> Response[Any]:
+    return error_responses.refusal_response(refusal)
+
+
+def unexpected_error(error: Exception) -> Response[Any]:
+    logger.exception("Unexpected error while creating an import", extra={"error_type": type(error).__name__})
+    return error_responses.error_response(HTTPStatus.INTERNAL_SERVER_ERROR, error_responses.INTERNAL_ERROR_MESSAGE)
+
+
+def no_such_route(_: Exception) -> Response[Any]:
+    return error_responses.error_response(HTTPStatus.NOT_FOUND, "There is no such route.")
+
+
+# Registered by call rather than as decorators so that the functions keep their types for mypy.
+_VALIDATION_FAILURES: list[type[Exception]] = [
+    RequestValidationError,
+    RequestUnsupportedContentType,
+    UnicodeDecodeError,  # Powertools decodes base64 bodies as UTF-8 before any hook of ours runs
+    binascii.Error,
+]
+app.exception_handler(_VALIDATION_FAILURES)(refuse_invalid_request)
+app.exception_handler(ImportRefused)(refuse)
+app.exception_handler(Exception)(unexpected_error)
+app.not_found(no_such_route)
+
+
+def _session_token(event: APIGatewayProxyEventV2) -> str | None:
+    # Payload 2.0 moves the Cookie header into `cookies`; a hand-made event may still carry the header.
+    return session_token(event.cookies or [event.headers.get("cookie", "")])
+
+
+def _project_key(path_parameters: dict[str, str], validation_errors: Sequence[Any]) -> ProjectKey | RequestRejected:
+    path_errors = _field_errors(validation_errors, "path")
+    if not path_errors:
+        try:
+            return ProjectKey(
+                user_id=_resource_id.validate_python(path_parameters.get("user_id")),
+                project_id=_resource_id.validate_python(path_parameters.get("project_id")),
+            )
+        except ValidationError:
+            pass
+    return RequestRejected(RequestProblem.INVALID_PATH, INVALID_PATH_MESSAGE, path_errors)
+
+
+def _field_errors(validation_errors: Sequence[Any], location: str) -> tuple[FieldError, ...]:
+    return tuple(
+        FieldError(field=".".join(str(part) for part in entry["loc"][1:]) or location, message=_message(entry))
+        for entry in validation_errors
+        if entry["loc"][:1] == (location,)
+    )
+
+
+def _message(entry: dict[str, Any]) -> str:
+    return str(entry.get("msg", "is invalid")).removeprefix("Value error, ")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    headers = event.get("headers") or {}
+    for name in [name for name in headers if name.lower() == "content-type"]:
+        # Media types are case-insensitive, but Powertools compares them as written.
+        headers[name] = normalized_media_type(headers[name])
+    return app.resolve(event, context)

@@ -1,0 +1,84 @@
+"""Every error response, built in one place: `{"statusCode", "message"}` plus field errors for a 400."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel, Field
+
+from domain.errors import (
+    FieldError,
+    ImportRefused,
+    NotAuthenticated,
+    ProjectNotFound,
+    RepositoryNotCovered,
+    RequestProblem,
+    RequestRejected,
+    UserMismatch,
+)
+
+INTERNAL_ERROR_MESSAGE = "Something went wrong on our side; try again later."
+
+_STATUS_OF_PROBLEM = {
+    RequestProblem.INVALID_PATH: HTTPStatus.BAD_REQUEST,
+    RequestProblem.UNSUPPORTED_MEDIA_TYPE: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    RequestProblem.BODY_TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    RequestProblem.INVALID_BODY: HTTPStatus.BAD_REQUEST,
+}
+_STATUS_OF_REFUSAL: dict[type[ImportRefused], HTTPStatus] = {
+    NotAuthenticated: HTTPStatus.UNAUTHORIZED,
+    UserMismatch: HTTPStatus.FORBIDDEN,
+    RepositoryNotCovered: HTTPStatus.FORBIDDEN,
+    ProjectNotFound: HTTPStatus.NOT_FOUND,
+}
+
+
+class FieldErrorBody(BaseModel):
+    field: str = Field(description="Where the problem is: a body field, 'user_id', 'project_id' or 'body'.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    statusCode: int  # noqa: N815 - the documented wire name
+    message: str = Field(description="One sentence a person understands.")
+    errors: list[FieldErrorBody] | None = Field(default=None, description="Only on 400: each invalid field.")
+
+
+def status_of(refusal: ImportRefused) -> HTTPStatus:
+    if isinstance(refusal, RequestRejected):
+        return _STATUS_OF_PROBLEM[refusal.problem]
+    return _STATUS_OF_REFUSAL[type(refusal)]
+
+
+def refusal_response(refusal: ImportRefused) -> Response[Any]:
+    errors = refusal.errors if isinstance(refusal, RequestRejected) else ()
+    return error_response(status_of(refusal), str(refusal), errors)
+
+
+def error_response(status: HTTPStatus, message: str, errors: tuple[FieldError, ...] = ()) -> Response[Any]:
+    body: dict[str, Any] = {"statusCode": int(status), "message": message}
+    if errors:
+        body["errors"] = [{"field": error.field, "message": error.message} for error in errors]
+    return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def openapi_error_responses() -> dict[int, OpenAPIResponse]:
+    """The error part of the route's OpenAPI `responses`."""
+    described = {
+        HTTPStatus.BAD_REQUEST: "Invalid path or body; `errors` lists each invalid field.",
+        HTTPStatus.UNAUTHORIZED: "The neptun-session cookie is missing, unknown or expired.",
+        HTTPStatus.FORBIDDEN: "The session is another user's, or the GitHub App installation does not cover the repo.",
+        HTTPStatus.NOT_FOUND: "The project does not exist or is not the user's.",
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The body is larger than 64 KiB.",
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The Content-Type is not application/json.",
+        HTTPStatus.INTERNAL_SERVER_ERROR: "An unexpected error; details are logged under the request id.",
+    }
+    return {
+        int(status): {"description": text, "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}}}
+        for status, text in described.items()
+    }

@@ -1,0 +1,105 @@
+"""The body's envelope: media type, size, encoding and JSON syntax, checked before its fields."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from domain.errors import RequestProblem, RequestRejected
+
+MAX_BODY_BYTES = 64 * 1024
+JSON_MEDIA_TYPE = "application/json"
+
+UNSUPPORTED_MEDIA_TYPE = RequestRejected(
+    RequestProblem.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON, with Content-Type: application/json."
+)
+BODY_TOO_LARGE = RequestRejected(
+    RequestProblem.BODY_TOO_LARGE, f"The request body is larger than {MAX_BODY_BYTES} bytes."
+)
+
+
+def normalized_media_type(content_type: str | None) -> str | None:
+    """`Application/JSON; Charset=UTF-8` as `application/json; charset=utf-8`, for exact comparison."""
+    if content_type is None:
+        return None
+    parts = [part.strip().lower() for part in content_type.split(";")]
+    return "; ".join(part for part in parts if part)
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    media_type = normalized_media_type(content_type)
+    return media_type in {JSON_MEDIA_TYPE, f"{JSON_MEDIA_TYPE}; charset=utf-8"}
+
+
+def raw_body(body: str | None, is_base64_encoded: bool) -> bytes | None:
+    """The body's bytes as the client sent them; None when base64 encoding is broken."""
+    if not body:
+        return b""
+    if not is_base64_encoded:
+        return body.encode("utf-8", errors="surrogatepass")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def envelope_problem(content_type: str | None, body: str | None, is_base64_encoded: bool) -> RequestRejected | None:
+    """What is wrong with the body as a whole (media type, size), if anything. Cheap: no parsing."""
+    if not is_json_media_type(content_type):
+        return UNSUPPORTED_MEDIA_TYPE
+    raw = raw_body(body, is_base64_encoded)
+    if raw is not None and len(raw) > MAX_BODY_BYTES:
+        return BODY_TOO_LARGE
+    return None
+
+
+def unreadable_body_problem(
+    content_type: str | None, body: str | None, is_base64_encoded: bool
+) -> RequestRejected | None:
+    """Like envelope_problem, and also a body that is not UTF-8 JSON. Only for refused requests."""
+    problem = envelope_problem(content_type, body, is_base64_encoded)
+    if problem is not None:
+        return problem
+    raw = raw_body(body, is_base64_encoded)
+    if raw is None:
+        return _invalid_body("The body is marked base64-encoded but is not valid base64.")
+    try:
+        strict_json_loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return _invalid_body("The body is not valid UTF-8.")
+    except json.JSONDecodeError as error:
+        return _invalid_body(f"The body is not valid JSON: {error.msg}.")
+    return None
+
+
+def strict_json_loads(text: str) -> Any:
+    """json.loads that refuses what JSON parsers disagree on, and bodies too large to parse.
+
+    Duplicate keys (which one wins differs between parsers), NaN and Infinity (not JSON) and nesting
+    deep enough to exhaust the parser are all reported as JSON syntax errors.
+    """
+    if len(text) > MAX_BODY_BYTES:  # characters never outnumber the UTF-8 bytes they came from
+        raise json.JSONDecodeError("the body is too large to parse", text[:0], 0)
+    try:
+        return json.loads(text, object_pairs_hook=_object_without_duplicate_keys, parse_constant=_no_constants)
+    except RecursionError:
+        raise json.JSONDecodeError("the body is nested too deeply", text[:0], 0) from None
+
+
+def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise json.JSONDecodeError("a key appears twice in one object", "", 0)
+        result[key] = value
+    return result
+
+
+def _no_constants(constant: str) -> Any:
+    raise json.JSONDecodeError(f"{constant} is not a JSON value", "", 0)
+
+
+def _invalid_body(message: str) -> RequestRejected:
+    return RequestRejected(RequestProblem.INVALID_BODY, message)
