@@ -15,7 +15,8 @@ _GITHUB_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
 LOCAL_FOLDER_MAX_LENGTH = 1024
 # Matched against the exact text rather than parsed by a URL library, which would lowercase the scheme
 # and forgive whitespace: credentials, ports, queries, fragments and extra path segments all fail here.
-_PUBLIC_REPOSITORY_URL = re.compile(r"https://github\.com/(?P<owner_and_repo>[^/?#@:]+/[^/?#@:]+?)(?:\.git)?")
+# The name rules then refuse any '?', '#', '@', ':' or whitespace left in the two segments.
+_PUBLIC_REPOSITORY_URL = re.compile(r"https://github\.com/(?P<owner>[^/]+)/(?P<repo>[^/]+)")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -52,7 +53,7 @@ def github_repository_problem(source_path: str) -> str | None:
 
 def public_repository_url_problem(source_path: str) -> str | None:
     match = _PUBLIC_REPOSITORY_URL.fullmatch(source_path)
-    if match is None or parse_github_repository(match["owner_and_repo"]) is None:
+    if match is None or parse_github_repository(f"{match['owner']}/{match['repo'].removesuffix('.git')}") is None:
         return "must be a public GitHub repository URL: https://github.com/owner/repo, optionally ending in .git"
     return None
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
@@ -44,9 +44,9 @@ from handlers.session_cookie import session_token
 IMPORTS_ROUTE = "/api/users/<user_id>/projects/<project_id>/resources/imports"
 
 logger = Logger()
-metrics = Metrics()
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=strict_json_loads)
-service = import_service(Settings.from_environment(), dynamodb_client())
+dynamodb = dynamodb_client()
+service = import_service(Settings.from_environment(), dynamodb)
 
 
 def _plain_decimal_digits(value: object) -> object:
@@ -90,8 +90,9 @@ def create_project_import(
             body=body,
         )
     )
-    metrics.add_dimension(name="source_type", value=created.source_type.value)
-    metrics.add_metric(name="ImportCreated", unit=MetricUnit.Count, value=1)
+    # One EMF line per created import; namespace and service come from the POWERTOOLS_* variables.
+    with single_metric(name="ImportCreated", unit=MetricUnit.Count, value=1) as metric:
+        metric.add_dimension(name="source_type", value=created.source_type.value)
     logger.info("Import created", extra={"import_id": created.id, "source_type": created.source_type.value})
     return Response(
         status_code=HTTPStatus.CREATED,
@@ -183,7 +184,6 @@ def _message(entry: dict[str, Any]) -> str:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = event.get("headers") or {}
     for name in [name for name in headers if name.lower() == "content-type"]:

@@ -1,0 +1,114 @@
+"""Reads template.yaml, the one source of truth for tables, the function's settings and its routes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "template.yaml"
+_TABLE_PROPERTIES = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+)
+
+
+@dataclass(frozen=True)
+class Intrinsic:
+    """A CloudFormation intrinsic function such as `!Ref SessionsTable`, kept unresolved."""
+
+    tag: str
+    value: Any
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """safe_load plus CloudFormation's short-form tags (!Ref, !GetAtt, !Sub, ...)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Intrinsic:
+    if isinstance(node, yaml.ScalarNode):
+        return Intrinsic(tag_suffix, loader.construct_scalar(node))
+    if isinstance(node, yaml.SequenceNode):
+        return Intrinsic(tag_suffix, loader.construct_sequence(node, deep=True))
+    return Intrinsic(tag_suffix, loader.construct_mapping(node, deep=True))  # type: ignore[arg-type]
+
+
+_TemplateLoader.add_multi_constructor("!", _intrinsic)
+
+
+@cache
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as template:
+        loaded: dict[str, Any] = yaml.load(template, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
+    return loaded
+
+
+def resources_of_type(resource_type: str, template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    resources: dict[str, dict[str, Any]] = (template or load_template())["Resources"]
+    return {name: resource for name, resource in resources.items() if resource["Type"] == resource_type}
+
+
+def create_table_requests() -> list[dict[str, Any]]:
+    """CreateTable arguments for every AWS::DynamoDB::Table, each named after its logical id."""
+    requests = []
+    for logical_id, resource in resources_of_type("AWS::DynamoDB::Table").items():
+        properties = resource["Properties"]
+        request = {key: properties[key] for key in _TABLE_PROPERTIES if key in properties}
+        requests.append({"TableName": logical_id, **request})
+    return requests
+
+
+def time_to_live_attributes() -> dict[str, str]:
+    """Table logical id -> TTL attribute, for the tables that declare one."""
+    return {
+        logical_id: resource["Properties"]["TimeToLiveSpecification"]["AttributeName"]
+        for logical_id, resource in resources_of_type("AWS::DynamoDB::Table").items()
+        if "TimeToLiveSpecification" in resource["Properties"]
+    }
+
+
+def function_environment(function_id: str = "CreateImportFunction") -> dict[str, str]:
+    """The function's environment variables, `!Ref Table` resolved to the local table name (its logical id)."""
+    function = load_template()["Resources"][function_id]
+    variables: dict[str, Any] = function["Properties"].get("Environment", {}).get("Variables", {})
+    return {name: _resolved_locally(value) for name, value in variables.items()}
+
+
+def _resolved_locally(value: Any) -> str:
+    if isinstance(value, Intrinsic) and value.tag == "Ref":
+        return str(value.value)
+    if isinstance(value, Intrinsic):
+        raise TypeError(f"!{value.tag} cannot be resolved locally")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path_template: str  # as API Gateway writes it: /api/users/{user_id}/...
+    route_key: str
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """The path parameters when this route serves the request, else None."""
+        if method.upper() != self.method:
+            return None
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path_template))
+        found = re.fullmatch(pattern, path)
+        return found.groupdict() if found else None
+
+
+def http_api_routes(function_id: str = "CreateImportFunction") -> list[Route]:
+    function = load_template()["Resources"][function_id]
+    routes = []
+    for event in function["Properties"].get("Events", {}).values():
+        if event["Type"] == "HttpApi":
+            method, path = event["Properties"]["Method"].upper(), event["Properties"]["Path"]
+            routes.append(Route(method=method, path_template=path, route_key=f"{method} {path}"))
+    return routes

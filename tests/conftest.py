@@ -1,0 +1,68 @@
+"""Shared fixtures: moto's in-process DynamoDB with the template's tables, demo data, and a client
+that calls the real Lambda handler with API Gateway HTTP API 2.0 events."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from local.template import function_environment
+
+# The handler reads its settings and creates its DynamoDB client when imported, so the environment
+# (the template's own variables, fake credentials, no endpoint override) is set before that.
+for _variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_variable, None)
+os.environ.update(
+    function_environment()
+    | {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+)
+
+import moto  # noqa: E402 - moto must be imported before any boto3 client exists to intercept it
+import pytest  # noqa: E402
+
+from handlers import create_import  # noqa: E402
+from local.demo import seed_demo_data  # noqa: E402
+from local.tables import create_tables  # noqa: E402
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+@dataclass
+class RequestCounter:
+    """Counts the HTTP requests the handler's DynamoDB client sends, retries included."""
+
+    operations: list[str] = field(default_factory=list)
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        self.operations.append(event_name.rsplit(".", 1)[-1])
+
+    @property
+    def count(self) -> int:
+        return len(self.operations)
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[DynamoDBClient]:
+    """moto's DynamoDB with every table of template.yaml; the handler's own client talks to it."""
+    with moto.mock_aws():
+        client = create_import.dynamodb
+        create_tables(client)
+        yield client
+
+
+@pytest.fixture
+def demo_token(dynamodb: DynamoDBClient) -> str:
+    """User 1 with project 789, an installation on `username` covering all repositories, a live session."""
+    return seed_demo_data(dynamodb)
+
+
+@pytest.fixture
+def dynamodb_requests(dynamodb: DynamoDBClient) -> Iterator[RequestCounter]:
+    counter = RequestCounter()
+    events = create_import.dynamodb.meta.events
+    events.register("request-created.dynamodb", counter)
+    yield counter
+    events.unregister("request-created.dynamodb", counter)
