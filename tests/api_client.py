@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,7 @@ def post_imports(
     headers: dict[str, str] | None = None,
     cookie_header: str | None = None,
     raw_body: bytes | None = None,
+    as_base64: bool = False,
 ) -> HttpResponse:
     """POST to the imports route the way a client would: JSON body, session cookie, JSON headers."""
     path = path or imports_path()
@@ -54,16 +56,17 @@ def post_imports(
         cookie_header = f"neptun-session={token}"
     header_pairs = list(all_headers.items()) + ([("cookie", cookie_header)] if cookie_header is not None else [])
     payload = raw_body if raw_body is not None else json.dumps(body).encode() if body is not None else b""
-    return invoke(
-        http_api_event(
-            IMPORTS_ROUTE,
-            path_parameters=path_parameters,
-            method="POST",
-            raw_path=path,
-            headers=header_pairs,
-            body=payload,
-        )
+    event = http_api_event(
+        IMPORTS_ROUTE,
+        path_parameters=path_parameters,
+        method="POST",
+        raw_path=path,
+        headers=header_pairs,
+        body=payload,
     )
+    if as_base64:  # API Gateway base64-encodes what it does not take for text; force it here
+        event["body"], event["isBase64Encoded"] = base64.b64encode(payload).decode("ascii"), True
+    return invoke(event)
 
 
 GITHUB_IMPORT = {

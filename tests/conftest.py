@@ -3,6 +3,9 @@ that calls the real Lambda handler with API Gateway HTTP API 2.0 events."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -66,3 +69,28 @@ def dynamodb_requests(dynamodb: DynamoDBClient) -> Iterator[RequestCounter]:
     events.register("request-created.dynamodb", counter)
     yield counter
     events.unregister("request-created.dynamodb", counter)
+
+
+@dataclass
+class JsonLogs:
+    """What the handler's Powertools logger wrote, one JSON object a line."""
+
+    stream: io.StringIO
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def handler_logs() -> Iterator[JsonLogs]:
+    # The logger's handler kept the stdout of the moment it was made, which capsys cannot see.
+    handler = create_import.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    logs = JsonLogs(io.StringIO())
+    previous = handler.setStream(logs.stream)
+    yield logs
+    handler.setStream(previous)
