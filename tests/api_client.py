@@ -43,7 +43,7 @@ def post_imports(
     *,
     token: str | None = DEMO_SESSION_TOKEN,
     path: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str | None] | None = None,
     cookie_header: str | None = None,
     raw_body: bytes | None = None,
     as_base64: bool = False,
@@ -51,7 +51,8 @@ def post_imports(
     """POST to the imports route the way a client would: JSON body, session cookie, JSON headers."""
     path = path or imports_path()
     path_parameters = IMPORTS_ROUTE.match("POST", path) or {}
-    all_headers = {"content-type": "application/json", "accept": "application/json"} | (headers or {})
+    defaults: dict[str, str | None] = {"content-type": "application/json", "accept": "application/json"}
+    all_headers = {name: value for name, value in (defaults | (headers or {})).items() if value is not None}
     if cookie_header is None and token is not None:
         cookie_header = f"neptun-session={token}"
     header_pairs = list(all_headers.items()) + ([("cookie", cookie_header)] if cookie_header is not None else [])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from domain.models import MAX_SAFE_INTEGER
+from handlers import create_import
 from local import records
 from local.demo import DEMO_PROJECT_ID, DEMO_USER_ID
 from tests.api_client import GITHUB_IMPORT, HttpResponse, imports_path, post_imports
@@ -127,8 +128,6 @@ def test_many_creates_get_distinct_increasing_ids_and_are_all_stored(dynamodb: D
 def test_an_id_already_taken_is_refused_by_dynamodb_and_drawn_again(
     dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from handlers import create_import  # the module the route reads its service from
-
     monkeypatch.setattr(create_import.service, "_id_bits", lambda: 42)
     frozen = create_import.service._clock()
     monkeypatch.setattr(create_import.service, "_clock", lambda: frozen)
@@ -171,7 +170,7 @@ def test_a_base64_encoded_body_is_decoded() -> None:
         ("1.0", "789", "user_id"),
         ("1e3", "789", "user_id"),
         ("abc", "789", "user_id"),
-        ("١", "789", "user_id"),
+        ("\u0661", "789", "user_id"),  # ARABIC-INDIC DIGIT ONE: a digit to str.isdigit(), not to us
         (str(MAX_SAFE_INTEGER + 1), "789", "user_id"),
         ("1", "0", "project_id"),
         ("1", "9" * 40, "project_id"),
@@ -294,8 +293,6 @@ def test_a_missing_project_and_another_users_project_are_the_same_404(dynamodb: 
 
 
 def test_a_project_deleted_between_read_and_write_gets_404_and_no_import(dynamodb: DynamoDBClient) -> None:
-    from handlers import create_import
-
     def delete_project_first(**_: Any) -> None:
         records.delete_project(dynamodb, DEMO_USER_ID, DEMO_PROJECT_ID)
 
@@ -340,18 +337,7 @@ def test_a_form_body_that_would_validate_is_still_415() -> None:
 
 
 def test_a_missing_content_type_is_415() -> None:
-    from local.apigw_event import http_api_event
-    from tests.api_client import IMPORTS_ROUTE, invoke
-
-    event = http_api_event(
-        IMPORTS_ROUTE,
-        path_parameters={"user_id": "1", "project_id": "789"},
-        method="POST",
-        raw_path=imports_path(),
-        headers=[("cookie", "neptun-session=local-demo-session-token-for-user-1")],
-        body=json.dumps(GITHUB_IMPORT).encode(),
-    )
-    assert_error(invoke(event), 415)
+    assert_error(post_imports(GITHUB_IMPORT, headers={"content-type": None}), 415)
 
 
 # --- precedence ----------------------------------------------------------------------------------
