@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from handlers import create_import
@@ -43,7 +44,7 @@ def post_imports(
     *,
     token: str | None = DEMO_SESSION_TOKEN,
     path: str | None = None,
-    headers: dict[str, str | None] | None = None,
+    headers: Mapping[str, str | None] | None = None,
     cookie_header: str | None = None,
     raw_body: bytes | None = None,
     as_base64: bool = False,
@@ -52,7 +53,7 @@ def post_imports(
     path = path or imports_path()
     path_parameters = IMPORTS_ROUTE.match("POST", path) or {}
     defaults: dict[str, str | None] = {"content-type": "application/json", "accept": "application/json"}
-    all_headers = {name: value for name, value in (defaults | (headers or {})).items() if value is not None}
+    all_headers = {name: value for name, value in {**defaults, **(headers or {})}.items() if value is not None}
     if cookie_header is None and token is not None:
         cookie_header = f"neptun-session={token}"
     header_pairs = list(all_headers.items()) + ([("cookie", cookie_header)] if cookie_header is not None else [])
