@@ -33,10 +33,15 @@ class MissingSetting(Exception):
 class Settings:
     sessions_table: str
     data_table: str
+    dynamodb_endpoint_url: str | None  # None: the region's DynamoDB endpoint
 
     @classmethod
     def from_environment(cls) -> Settings:
-        return cls(sessions_table=_required("SESSIONS_TABLE_NAME"), data_table=_required("DATA_TABLE_NAME"))
+        return cls(
+            sessions_table=_required("SESSIONS_TABLE_NAME"),
+            data_table=_required("DATA_TABLE_NAME"),
+            dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL", "").strip() or None,
+        )
 
 
 def _required(name: str) -> str:
@@ -46,9 +51,8 @@ def _required(name: str) -> str:
     return value
 
 
-def dynamodb_client() -> DynamoDBClient:
-    # AWS_ENDPOINT_URL_DYNAMODB, read by botocore itself, points this at a local DynamoDB.
-    return boto3.client("dynamodb", config=DYNAMODB_CLIENT_CONFIG)
+def dynamodb_client(settings: Settings) -> DynamoDBClient:
+    return boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=DYNAMODB_CLIENT_CONFIG)
 
 
 def import_service(settings: Settings, client: DynamoDBClient) -> ImportService:

@@ -45,8 +45,9 @@ IMPORTS_ROUTE = "/api/users/<user_id>/projects/<project_id>/resources/imports"
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=strict_json_loads)
-dynamodb = dynamodb_client()
-service = import_service(Settings.from_environment(), dynamodb)
+settings = Settings.from_environment()
+dynamodb = dynamodb_client(settings)
+service = import_service(settings, dynamodb)
 
 
 def _plain_decimal_digits(value: object) -> object:

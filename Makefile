@@ -1,0 +1,89 @@
+# Everything installs from the lock files into .venv (the service and its tools, Python 3.13 like the
+# Lambda runtime) and tools/sam/.venv (AWS SAM CLI); nothing needs to be installed by hand first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13: pyenv's if there is one, else python3.13 on PATH.
+PYTHON ?= $(shell (command -v pyenv >/dev/null && pyenv prefix 3.13 >/dev/null 2>&1 && echo "$$(pyenv prefix 3.13)/bin/python3.13") || command -v python3.13 || echo python3.13)
+UV_VERSION := $(shell sed -n 's/^ *"uv==\([0-9.]*\)",*$$/\1/p' pyproject.toml)
+VENV := .venv
+UV := $(VENV)/bin/uv
+SAM_VENV := tools/sam/.venv
+SAM := PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam
+RUN := $(VENV)/bin/python
+BUILD_DIR ?= .aws-sam/build
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+export SAM_CLI_TELEMETRY := 0
+export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
+
+.PHONY: help install sam-tools test check unit lint typecheck validate build requirements lock run invoke admin bench deploy clean
+
+help:
+	@echo "make run        serve the API locally on http://127.0.0.1:3000 (embedded DynamoDB, demo data)"
+	@echo "make test       install everything and run every check (lint, types, tests, SAM validate and build)"
+	@echo "make invoke EVENT=events/201-github-import.json   run the handler on one event, locally"
+	@echo "make admin ARGS='session --user 2'               add local sessions, projects, installations"
+	@echo "make bench      cold start, warm overhead, DynamoDB requests and artifact size"
+	@echo "make deploy     sam build, then sam deploy --guided"
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+install: $(UV)
+	$(UV) sync --frozen --python $(VENV)/bin/python
+
+$(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
+	# --seed: `sam build` runs pip from the Python 3.13 it finds on PATH, which is this one.
+	$(UV) venv --seed --allow-existing --python $(PYTHON) $(SAM_VENV)
+	cd tools/sam && VIRTUAL_ENV= ../../$(UV) sync --frozen --inexact
+	touch $@
+
+sam-tools: $(SAM_VENV)/bin/sam
+
+test: install sam-tools lint typecheck unit validate build
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy src local tests
+
+unit: install
+	$(VENV)/bin/pytest
+
+validate: sam-tools
+	$(SAM) validate --lint --template template.yaml --region eu-west-1
+
+build: sam-tools
+	$(SAM) build --template template.yaml --build-dir $(BUILD_DIR)
+	$(RUN) -m local.artifact_check $(BUILD_DIR)
+
+requirements: install
+	$(UV) export --frozen --no-dev --no-emit-project --no-header --format requirements-txt -o src/requirements.txt
+
+lock: install
+	$(UV) lock
+	cd tools/sam && VIRTUAL_ENV= ../../$(UV) lock
+	$(MAKE) requirements
+
+run: install
+	$(RUN) -m local.server
+
+invoke: install
+	$(RUN) -m local.invoke $(EVENT)
+
+admin: install
+	$(RUN) -m local.admin $(ARGS)
+
+bench: install sam-tools
+	$(RUN) -m bench
+
+deploy: build
+	$(SAM) deploy --guided --template-file $(BUILD_DIR)/template.yaml
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,33 @@
+"""Checks `sam build` output: the function holds the service's packages and no development tooling.
+
+Usage: python -m local.artifact_check BUILD_DIR
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+FUNCTION_PACKAGES = {"handlers", "domain", "dynamodb_store", "aws_lambda_powertools", "pydantic", "boto3"}
+NEVER_SHIPPED = {"local", "tests", "bench", "events", "moto", "pytest", "mypy_boto3_dynamodb"}
+
+
+def artifact_problems(function_dir: Path) -> list[str]:
+    present = {path.name for path in function_dir.iterdir()}
+    problems = [f"missing {name}" for name in sorted(FUNCTION_PACKAGES - present)]
+    problems += [f"must not ship {name}" for name in sorted(NEVER_SHIPPED & present)]
+    return problems
+
+
+def main(build_dir: str) -> int:
+    function_dir = Path(build_dir) / "CreateImportFunction"
+    problems = artifact_problems(function_dir)
+    for problem in problems:
+        print(f"{function_dir}: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"{function_dir}: the artifact holds the function's packages and no development tooling")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(*sys.argv[1:]))

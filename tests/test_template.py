@@ -1,0 +1,76 @@
+"""template.yaml: least-privilege IAM, tables as promised, the function as deployed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local.template import Intrinsic, http_api_routes, load_template, resources_of_type
+
+FUNCTION = load_template()["Resources"]["CreateImportFunction"]
+
+
+def policy_statements() -> list[dict[str, Any]]:
+    statements = []
+    for policy in FUNCTION["Properties"]["Policies"]:
+        assert isinstance(policy, dict)
+        assert "Statement" in policy, f"only inline statements, no managed or SAM policy templates: {policy}"
+        statements.extend(policy["Statement"])
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_dynamodb_statements_name_exact_actions_on_exact_tables() -> None:
+    granted = {
+        (action, resource.value)
+        for statement in policy_statements()
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+    assert granted == {
+        ("dynamodb:BatchGetItem", "SessionsTable.Arn"),
+        ("dynamodb:BatchGetItem", "DataTable.Arn"),
+        ("dynamodb:ConditionCheckItem", "DataTable.Arn"),
+        ("dynamodb:PutItem", "DataTable.Arn"),
+    }
+    for statement in policy_statements():
+        assert statement["Effect"] == "Allow"
+        resources = as_list(statement["Resource"])
+        assert all(isinstance(resource, Intrinsic) and resource.tag == "GetAtt" for resource in resources)
+        assert all("*" not in action for action in as_list(statement["Action"]))
+
+
+def test_function_runs_python_3_13_on_arm64_with_tracing() -> None:
+    function_globals = load_template()["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["Tracing"] == "Active"
+    assert FUNCTION["Properties"]["Handler"] == "handlers.create_import.lambda_handler"
+
+
+def test_the_route_is_an_http_api_payload_2_event() -> None:
+    [event] = FUNCTION["Properties"]["Events"].values()
+    assert event["Type"] == "HttpApi"
+    assert event["Properties"]["PayloadFormatVersion"] == "2.0"
+    assert [route.route_key for route in http_api_routes()] == [
+        "POST /api/users/{user_id}/projects/{project_id}/resources/imports"
+    ]
+
+
+def test_tables_are_on_demand_and_the_data_table_is_protected() -> None:
+    tables = resources_of_type("AWS::DynamoDB::Table")
+    assert set(tables) == {"SessionsTable", "DataTable"}
+    assert all(table["Properties"]["BillingMode"] == "PAY_PER_REQUEST" for table in tables.values())
+    sessions, data = tables["SessionsTable"], tables["DataTable"]
+    assert sessions["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert data["DeletionPolicy"] == data["UpdateReplacePolicy"] == "Retain"
+    assert data["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_powertools_is_configured_by_environment() -> None:
+    variables = FUNCTION["Properties"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "neptun-imports"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Neptun"
+    assert "ImportsApiUrl" in load_template()["Outputs"]
