@@ -12,12 +12,14 @@ import time
 from typing import TYPE_CHECKING
 
 from dynamodb_store import keys
+from local.template import function_environment
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-SESSIONS_TABLE = "SessionsTable"
-DATA_TABLE = "DataTable"
+# The local table names are the ones the function is configured with (template.yaml, resolved locally).
+SESSIONS_TABLE = function_environment()["SESSIONS_TABLE_NAME"]
+DATA_TABLE = function_environment()["DATA_TABLE_NAME"]
 
 
 def new_session_token() -> str:

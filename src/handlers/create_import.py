@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -39,12 +40,20 @@ from handlers.request_body import (
     strict_json_loads,
     unreadable_body_problem,
 )
-from handlers.session_cookie import session_token
+from handlers.session_cookie import SESSION_COOKIE, session_token
 
 IMPORTS_ROUTE = "/api/users/<user_id>/projects/<project_id>/resources/imports"
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=strict_json_loads)
+app.configure_openapi(
+    title="Neptun imports API",
+    version="1.0.0",
+    description="Records imports (GitHub repositories, public repository URLs, local folders) in Neptun projects. "
+    "Every request carries the neptun-session cookie; every error is JSON {statusCode, message}.",
+    security_schemes={"neptunSession": APIKey(name=SESSION_COOKIE, **{"in": APIKeyIn.cookie})},
+    security=[{"neptunSession": []}],
+)
 settings = Settings.from_environment()
 dynamodb = dynamodb_client(settings)
 service = import_service(settings, dynamodb)
@@ -68,7 +77,8 @@ INVALID_PATH_MESSAGE = f"user_id and project_id must be whole numbers from 1 to 
     description="Records a new import (a GitHub repository, a public repository URL or a local folder).",
     responses={
         201: {
-            "description": "The import was created; `Location` names it.",
+            "description": "The import was created.",
+            "headers": {"Location": {"description": "The new import's path.", "schema": {"type": "string"}}},
             "content": {content_types.APPLICATION_JSON: {"model": CreatedImport}},
         },
         **error_responses.openapi_error_responses(),

@@ -1,0 +1,193 @@
+"""`make run`: the real Lambda handler behind a local HTTP server, on an embedded DynamoDB.
+
+Each HTTP request becomes the API Gateway HTTP API 2.0 event production receives and goes through
+`handlers.create_import.lambda_handler`; there is no second code path. Settings: PORT (API, 3000),
+DYNAMODB_PORT (embedded DynamoDB, 8000), DYNAMODB_HOST (its address, 127.0.0.1), DYNAMODB_ENDPOINT_URL
+(use that DynamoDB instead; then nothing is embedded or seeded unless SEED_DEMO_DATA=1).
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from typing import Any
+
+from handlers.openapi_document import openapi_document
+from local.apigw_event import http_api_event
+from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_PROJECT_ID, DEMO_USER_ID, seed_demo_data
+from local.embedded_dynamodb import EmbeddedDynamoDB
+from local.lambda_context import LocalLambdaContext
+from local.settings import LocalSettings, configure_handler_environment, local_dynamodb_client
+from local.tables import create_tables
+from local.template import Route, http_api_routes
+
+OPENAPI_PATH = "/openapi.json"
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding"}
+
+
+class LocalApi:
+    """Routes requests like API Gateway and runs the handler like one Lambda execution environment."""
+
+    def __init__(self, handler_module: ModuleType, routes: list[Route]) -> None:
+        self._handler_module = handler_module
+        self._routes = routes
+        # One execution environment handles one event at a time; the handler relies on that.
+        self._one_at_a_time = threading.Lock()
+
+    def respond(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        raw_path, _, query = target.partition("?")
+        if method == "GET" and raw_path == OPENAPI_PATH:
+            return 200, [("content-type", "application/json")], self._openapi().encode()
+        for route in self._routes:
+            path_parameters = route.match(method, raw_path)
+            if path_parameters is not None:
+                event = http_api_event(
+                    route,
+                    path_parameters=path_parameters,
+                    method=method,
+                    raw_path=raw_path,
+                    raw_query_string=query,
+                    headers=headers,
+                    body=body,
+                    source_ip=client_ip,
+                )
+                with self._one_at_a_time:
+                    result = self._handler_module.lambda_handler(event, LocalLambdaContext())
+                return _http_response(result)
+        # What API Gateway answers for a route it does not have.
+        return 404, [("content-type", "application/json")], b'{"message":"Not Found"}'
+
+    def _openapi(self) -> str:
+        return json.dumps(openapi_document(self._handler_module.app), indent=2)
+
+
+def _http_response(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [(name, str(value)) for name, value in result.get("headers", {}).items()]
+    headers += [("set-cookie", cookie) for cookie in result.get("cookies", [])]
+    body = result.get("body") or ""
+    payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    return int(result["statusCode"]), headers, payload
+
+
+def request_handler_for(api: LocalApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "neptun-imports-local"
+
+        def _serve(self) -> None:
+            started = time.perf_counter()
+            if "chunked" in self.headers.get("transfer-encoding", "").lower():
+                status, headers, payload = 411, [("content-type", "application/json")], b'{"message":"Length Required"}'
+            else:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                incoming = [(name, value) for name, value in self.headers.items() if name.lower() not in _HOP_BY_HOP]
+                status, headers, payload = api.respond(self.command, self.path, incoming, body, self.client_address[0])
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            print(
+                f"{self.command} {self.path.partition('?')[0]} {status} {elapsed_ms:.1f} ms",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        # http.server dispatches on these names.
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silenced: _serve logs one line per request itself."""
+
+    return Handler
+
+
+def banner(settings: LocalSettings, token: str | None, embedded: bool, tables: list[str]) -> str:
+    base_url = f"http://127.0.0.1:{settings.api_port}"
+    source = f"embedded moto server; tables from template.yaml: {', '.join(tables)}" if embedded else "external"
+    lines = [
+        "Neptun imports service is running locally.",
+        f"  API:       {base_url}",
+        f"  OpenAPI:   {base_url}{OPENAPI_PATH}",
+        f"  DynamoDB:  {settings.dynamodb_endpoint}  ({source})",
+    ]
+    if token:
+        path = f"/api/users/{DEMO_USER_ID}/projects/{DEMO_PROJECT_ID}/resources/imports"
+        body = json.dumps(
+            {
+                "source_type": "github",
+                "source_path": f"{DEMO_GITHUB_ACCOUNT}/repository",
+                "title": "My GitHub Import",
+                "description": "Importing from GitHub repository",
+            }
+        )
+        lines += [
+            f"  Demo data: user {DEMO_USER_ID}, project {DEMO_PROJECT_ID}, "
+            f"GitHub App installation on '{DEMO_GITHUB_ACCOUNT}' covering all its repositories",
+            f"  Cookie:    neptun-session={token}",
+            "",
+            "Create an import:",
+            f'  curl -i -X POST "{base_url}{path}" \\',
+            '    -H "Accept: application/json" -H "Content-Type: application/json" \\',
+            f'    -H "Cookie: neptun-session={token}" \\',
+            f"    -d '{body}'",
+        ]
+    lines += ["", "Ctrl-C stops it. One line per request follows, then the handler's own JSON logs."]
+    return "\n".join(lines)
+
+
+def _port_in_use(error: OSError, port: int, variable: str) -> SystemExit:
+    if error.errno == errno.EADDRINUSE:
+        return SystemExit(f"error: port {port} is already in use; set {variable} to use another one")
+    return SystemExit(f"error: cannot listen on port {port} ({error.strerror}); set {variable} to another one")
+
+
+def main() -> None:
+    settings = LocalSettings.from_environment()
+    embedded = None
+    if not settings.external_dynamodb:
+        try:
+            embedded = EmbeddedDynamoDB(settings.dynamodb_host, settings.dynamodb_port)
+        except OSError as error:
+            raise _port_in_use(error, settings.dynamodb_port, "DYNAMODB_PORT") from None
+    try:
+        api_server = ThreadingHTTPServer(("127.0.0.1", settings.api_port), BaseHTTPRequestHandler)
+    except OSError as error:
+        raise _port_in_use(error, settings.api_port, "PORT") from None
+    if embedded:
+        embedded.start()
+
+    configure_handler_environment(settings.dynamodb_endpoint)
+    from handlers import create_import  # noqa: PLC0415 - imported only once its environment is set
+
+    token = None
+    tables: list[str] = []
+    if embedded or settings.seed_external:
+        client = local_dynamodb_client(settings.dynamodb_endpoint)
+        tables = create_tables(client)
+        token = seed_demo_data(client)
+    api_server.RequestHandlerClass = request_handler_for(LocalApi(create_import, http_api_routes()))
+    print(banner(settings, token, embedded is not None, tables), flush=True)
+    try:
+        api_server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nStopping.", file=sys.stderr)
+    finally:
+        api_server.server_close()
+        if embedded:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    main()

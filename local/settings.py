@@ -1,0 +1,63 @@
+"""Settings of the local runtime, from environment variables, and what follows from them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import boto3
+
+from local.template import function_environment
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+# Any credentials do for moto or DynamoDB Local; botocore only needs something to sign with.
+_PLACEHOLDER_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    api_port: int
+    dynamodb_host: str
+    dynamodb_port: int
+    external_dynamodb: str | None  # DYNAMODB_ENDPOINT_URL: use that DynamoDB instead of an embedded one
+    seed_external: bool
+
+    @classmethod
+    def from_environment(cls) -> LocalSettings:
+        return cls(
+            api_port=int(os.environ.get("PORT", "3000")),
+            dynamodb_host=os.environ.get("DYNAMODB_HOST", "127.0.0.1"),
+            dynamodb_port=int(os.environ.get("DYNAMODB_PORT", "8000")),
+            external_dynamodb=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
+            seed_external=os.environ.get("SEED_DEMO_DATA", "") == "1",
+        )
+
+    @property
+    def dynamodb_endpoint(self) -> str:
+        if self.external_dynamodb:
+            return self.external_dynamodb
+        host = "127.0.0.1" if self.dynamodb_host in {"0.0.0.0", ""} else self.dynamodb_host  # noqa: S104
+        return f"http://{host}:{self.dynamodb_port}"
+
+
+def configure_handler_environment(dynamodb_endpoint: str) -> None:
+    """Set what the Lambda runtime would: the template's variables, pointed at the given DynamoDB.
+
+    Must run before `handlers.create_import` is imported, since that reads its settings on import.
+    """
+    for name, value in _PLACEHOLDER_AWS.items():
+        os.environ.setdefault(name, value)
+    os.environ.update(function_environment() | {"DYNAMODB_ENDPOINT_URL": dynamodb_endpoint})
+
+
+def local_dynamodb_client(endpoint: str) -> DynamoDBClient:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_DEFAULT_REGION", _PLACEHOLDER_AWS["AWS_DEFAULT_REGION"]),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", _PLACEHOLDER_AWS["AWS_ACCESS_KEY_ID"]),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", _PLACEHOLDER_AWS["AWS_SECRET_ACCESS_KEY"]),
+    )
