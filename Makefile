@@ -33,7 +33,7 @@ $(UV):
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 install: $(UV)
-	$(UV) sync --frozen --python $(VENV)/bin/python
+	$(UV) sync --frozen --quiet --python $(VENV)/bin/python
 
 $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 	# --seed: `sam build` runs pip from the Python 3.13 it finds on PATH, which is this one.
@@ -50,7 +50,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy src local tests
+	$(VENV)/bin/mypy src local tests examples
 
 unit: install
 	$(VENV)/bin/pytest

@@ -18,6 +18,11 @@ class EmbeddedDynamoDB:
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-dynamodb", daemon=True)
 
+    @property
+    def endpoint(self) -> str:
+        host, port = str(self._server.server_address[0]), self._server.server_address[1]
+        return f"http://{'127.0.0.1' if host in {'0.0.0.0', ''} else host}:{port}"  # noqa: S104
+
     def start(self) -> None:
         self._thread.start()
 

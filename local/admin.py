@@ -1,0 +1,57 @@
+"""Add sessions, projects and GitHub App installations to the local DynamoDB that `make run` started.
+
+    make admin ARGS='session --user 2'                       prints a cookie for user 2
+    make admin ARGS='session --user 1 --expires-in -60'      an already expired session
+    make admin ARGS='project --user 2 --project 5'
+    make admin ARGS='installation --user 2 --account octo-org --repositories hello-world docs'
+    make admin ARGS='installation --user 2 --account octo-org'   (all of the account's repositories)
+
+It talks to http://127.0.0.1:$DYNAMODB_PORT (8000), or to DYNAMODB_ENDPOINT_URL when that is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from local import records
+from local.settings import LocalSettings, local_dynamodb_client
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="make admin ARGS=", description=__doc__.splitlines()[0])
+    commands = root.add_subparsers(dest="command", required=True)
+    session = commands.add_parser("session", help="add a session and print its cookie")
+    session.add_argument("--user", type=int, required=True)
+    session.add_argument("--expires-in", type=int, default=24 * 3600, help="seconds; negative: already expired")
+    project = commands.add_parser("project", help="add a project owned by a user")
+    project.add_argument("--user", type=int, required=True)
+    project.add_argument("--project", type=int, required=True)
+    installation = commands.add_parser("installation", help="add a GitHub App installation")
+    installation.add_argument("--user", type=int, required=True)
+    installation.add_argument("--account", required=True, help="the GitHub account (user or organisation) login")
+    installation.add_argument(
+        "--repositories", nargs="*", default=None, help="the selected repositories; omit for all of them"
+    )
+    return root
+
+
+def main(arguments: list[str]) -> int:
+    options = parser().parse_args(arguments)
+    endpoint = LocalSettings.from_environment().dynamodb_endpoint
+    client = local_dynamodb_client(endpoint)
+    if options.command == "session":
+        token = records.put_session(client, options.user, lifetime_seconds=options.expires_in)
+        print(f"Cookie: neptun-session={token}")
+    elif options.command == "project":
+        records.put_project(client, options.user, options.project)
+        print(f"Project {options.project} of user {options.user} added.")
+    else:
+        records.put_installation(client, options.user, options.account, repositories=options.repositories)
+        covered = "all repositories" if options.repositories is None else ", ".join(options.repositories) or "none"
+        print(f"Installation for user {options.user} on {options.account} added, covering {covered}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

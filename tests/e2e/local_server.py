@@ -1,0 +1,111 @@
+"""Starts `python -m local.server` as a subprocess on free ports and reads what it prints."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_LINE = "Ctrl-C stops it."
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def local_environment(**overrides: str) -> dict[str, str]:
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "DYNAMODB_", "PORT"))
+    }
+    environment["PYTHONPATH"] = f"{ROOT / 'src'}{os.pathsep}{ROOT}"
+    return environment | overrides
+
+
+@dataclass
+class LocalServer:
+    process: subprocess.Popen[str]
+    api_port: int
+    dynamodb_port: int
+    banner: list[str] = field(default_factory=list)
+    stderr_lines: list[str] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def banner_value(self, label: str) -> str:
+        return next(line.split(":", 1)[1].strip() for line in self.banner if line.strip().startswith(f"{label}:"))
+
+    @property
+    def session_token(self) -> str:
+        return self.banner_value("Cookie").removeprefix("neptun-session=")
+
+    @property
+    def curl_command(self) -> str:
+        start = next(i for i, line in enumerate(self.banner) if line.strip().startswith("curl "))
+        lines = []
+        for line in self.banner[start:]:
+            lines.append(line)
+            if not line.rstrip().endswith("\\"):
+                break
+        return "\n".join(lines)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_local_server(
+    api_port: int | None = None, dynamodb_port: int | None = None, timeout: float = 90
+) -> LocalServer:
+    api_port = api_port or free_port()
+    dynamodb_port = dynamodb_port or free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.server"],
+        cwd=ROOT,
+        env=local_environment(PORT=str(api_port), DYNAMODB_PORT=str(dynamodb_port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    server = LocalServer(process, api_port, dynamodb_port)
+    stdout_lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_pump, args=(process.stdout, stdout_lines.put), daemon=True).start()
+    threading.Thread(target=_pump, args=(process.stderr, server.stderr_lines.append), daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = stdout_lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        server.banner.append(line.rstrip("\n"))
+        if line.startswith(READY_LINE):
+            return server
+    server.stop()
+    raise RuntimeError(f"local server did not start: {server.banner} {server.stderr_lines}")
+
+
+def _pump(stream: object, sink: object) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        sink(line)  # type: ignore[operator]
+    if getattr(sink, "__name__", "") == "put":
+        sink(None)  # type: ignore[operator]

@@ -1,0 +1,198 @@
+"""`make run` end to end: a real server process, real HTTP clients, the printed commands as printed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.local_server import ROOT, LocalServer, local_environment, start_local_server
+
+IMPORTS = "/api/users/{user}/projects/{project}/resources/imports"
+GITHUB_IMPORT = {"source_type": "github", "source_path": "username/repository", "title": "My GitHub Import"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    running = start_local_server()
+    yield running
+    assert running.stop() == 0, running.stderr_lines
+
+
+def post(
+    server: LocalServer,
+    body: bytes,
+    cookie: str | None,
+    path: str | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, dict[str, Any]]:
+    """One request with the standard library, as a script without dependencies would send it."""
+    headers = {"Accept": "application/json", "Content-Type": content_type}
+    if cookie is not None:
+        headers["Cookie"] = cookie
+    request = urllib.request.Request(
+        server.base_url + (path or IMPORTS.format(user=1, project=789)), data=body, headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_printed_curl_command_creates_an_import(server: LocalServer) -> None:
+    printed = server.curl_command
+    assert printed.lstrip().startswith("curl -i -X POST")
+    result = subprocess.run(["bash", "-c", printed], capture_output=True, text=True, timeout=60, check=True)
+    head, _, body = result.stdout.replace("\r\n", "\n").partition("\n\n")
+    assert head.splitlines()[0].split()[1] == "201", result.stdout
+    created = json.loads(body)["import"]
+    assert created["source_path"] == "username/repository"
+    assert f"location: /api/users/1/projects/789/resources/imports/{created['id']}" in head.lower()
+
+
+def test_the_printout_names_the_api_dynamodb_and_demo_cookie(server: LocalServer) -> None:
+    assert server.banner_value("API") == server.base_url
+    assert server.banner_value("DynamoDB").startswith(f"http://127.0.0.1:{server.dynamodb_port}")
+    assert server.session_token
+
+
+def test_the_api_documents_python_httpx_example_gets_201(server: LocalServer) -> None:
+    result = subprocess.run(
+        [sys.executable, "examples/create_import_httpx.py"],
+        cwd=ROOT,
+        env=local_environment(NEPTUN_API=server.base_url, NEPTUN_SESSION=server.session_token),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["import"]["neptun_user_id"] == 1
+
+
+def test_the_api_documents_fetch_example_gets_201_in_node(server: LocalServer) -> None:
+    result = subprocess.run(
+        ["node", "examples/create_import_fetch.mjs"],
+        cwd=ROOT,
+        env=local_environment(NEPTUN_API=server.base_url, NEPTUN_SESSION=server.session_token),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["import"]["project_id"] == 789
+
+
+def test_httpx_sees_the_documented_201(server: LocalServer) -> None:
+    response = httpx.post(
+        server.base_url + IMPORTS.format(user=1, project=789),
+        json={"source_type": "local_folder", "source_path": "src"},
+        headers={"Accept": "application/json", "Cookie": f"neptun-session={server.session_token}"},
+    )
+    assert response.status_code == 201
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["import"]["title"] is None
+
+
+@pytest.mark.parametrize(
+    ("case", "status"),
+    [
+        ("invalid-path", 400),
+        ("invalid-body", 400),
+        ("no-cookie", 401),
+        ("other-user", 403),
+        ("uncovered-repository", 403),
+        ("no-project", 404),
+        ("too-large", 413),
+        ("not-json", 415),
+    ],
+)
+def test_each_error_class_over_http(server: LocalServer, case: str, status: int) -> None:
+    cookie = f"neptun-session={server.session_token}"
+    body = json.dumps(GITHUB_IMPORT).encode()
+    cases: dict[str, dict[str, Any]] = {
+        "invalid-path": {"path": IMPORTS.format(user="one", project=789)},
+        "invalid-body": {"body": b'{"source_type": "github"}'},
+        "no-cookie": {"cookie": None},
+        "other-user": {"path": IMPORTS.format(user=2, project=789)},
+        "uncovered-repository": {"body": b'{"source_type": "github", "source_path": "someone/else"}'},
+        "no-project": {"path": IMPORTS.format(user=1, project=790)},
+        "too-large": {"body": body[:-1] + b" " * 70_000 + b"}"},
+        "not-json": {"content_type": "text/plain"},
+    }
+    arguments = cases[case]
+    answered, payload = post(server, **({"body": body, "cookie": cookie} | arguments))
+    assert (answered, payload["statusCode"]) == (status, status)
+    assert payload["message"]
+
+
+def test_an_unknown_route_is_answered_like_api_gateway(server: LocalServer) -> None:
+    response = httpx.get(server.base_url + "/nowhere")
+    assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
+
+
+def test_a_session_added_with_the_admin_command_works(server: LocalServer) -> None:
+    def admin(*arguments: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "local.admin", *arguments],
+            cwd=ROOT,
+            env=local_environment(DYNAMODB_PORT=str(server.dynamodb_port)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+
+    cookie = admin("session", "--user", "2").strip().removeprefix("Cookie: ")
+    admin("project", "--user", "2", "--project", "5")
+    admin("installation", "--user", "2", "--account", "octo-org", "--repositories", "hello-world")
+    path = IMPORTS.format(user=2, project=5)
+    created = post(server, b'{"source_type": "github", "source_path": "octo-org/hello-world"}', cookie, path)
+    assert created[0] == 201
+    uncovered = post(server, b'{"source_type": "github", "source_path": "octo-org/other"}', cookie, path)
+    assert uncovered[0] == 403
+    expired = admin("session", "--user", "2", "--expires-in", "-60").strip().removeprefix("Cookie: ")
+    assert post(server, json.dumps(GITHUB_IMPORT).encode(), expired, path)[0] == 401
+
+
+def test_openapi_json_describes_the_body_the_201_and_the_errors(server: LocalServer) -> None:
+    document = httpx.get(server.base_url + "/openapi.json").json()
+    operation = document["paths"]["/api/users/{user_id}/projects/{project_id}/resources/imports"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("CreateImportRequest")
+    assert set(operation["responses"]) == {"201", "400", "401", "403", "404", "413", "415", "500"}
+    assert set(document["components"]["schemas"]["CreateImportRequest"]["properties"]) == {
+        "source_type",
+        "source_path",
+        "title",
+        "description",
+    }
+
+
+def test_each_request_is_logged_with_method_path_status_and_milliseconds(server: LocalServer) -> None:
+    httpx.get(server.base_url + "/openapi.json")
+    assert any(
+        line.startswith("GET /openapi.json 200 ") and line.rstrip().endswith(" ms") for line in server.stderr_lines
+    )
+
+
+def test_a_port_in_use_is_a_one_line_error_naming_the_variable(server: LocalServer) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "local.server"],
+        cwd=ROOT,
+        env=local_environment(PORT=str(server.api_port), DYNAMODB_PORT="0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: port {server.api_port} is already in use; set PORT to use another one"
