@@ -50,7 +50,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy src local tests examples
+	$(VENV)/bin/mypy src local tests examples bench
 
 unit: install
 	$(VENV)/bin/pytest

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 class LocalLambdaContext:
     function_name: str = "CreateImportFunction"
     function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
+    memory_limit_in_mb: int = 1024
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:CreateImportFunction"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = "/aws/lambda/CreateImportFunction"

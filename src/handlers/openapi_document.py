@@ -1,4 +1,7 @@
-"""The OpenAPI document of this API: what Powertools generates from the routes, with three fixes."""
+"""The OpenAPI document of this API: what Powertools generates from the routes, with three fixes.
+
+Served by the local runtime (`GET /openapi.json`); the Lambda function never imports this module.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,9 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+from handlers.session_cookie import SESSION_COOKIE
 
 # Powertools documents a 422 and its schemas on every validated route; this API answers 400 instead.
 _UNUSED_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
@@ -14,6 +20,15 @@ _BOUND_NAMES = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt"
 
 
 def openapi_document(app: APIGatewayHttpResolver) -> dict[str, Any]:
+    # Configured here rather than in the Lambda module: importing the OpenAPI models costs cold start.
+    app.configure_openapi(
+        title="Neptun imports API",
+        version="1.0.0",
+        description="Records imports (GitHub repositories, public repository URLs, local folders) in Neptun "
+        "projects. Every request carries the neptun-session cookie; every error is JSON {statusCode, message}.",
+        security_schemes={"neptunSession": APIKey(name=SESSION_COOKIE, **{"in": APIKeyIn.cookie})},
+        security=[{"neptunSession": []}],
+    )
     document: dict[str, Any] = json.loads(app.get_openapi_json_schema())
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():

@@ -1,0 +1,74 @@
+"""`make bench`: prints one table; each figure the median of several runs, ratios taken pair by pair."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+from bench import artifact, cold_start, requests_per_outcome, warm
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "SESSIONS_TABLE_NAME": "SessionsTable",
+            "DATA_TABLE_NAME": "DataTable",
+            "POWERTOOLS_SERVICE_NAME": "neptun-imports",
+            "POWERTOOLS_METRICS_NAMESPACE": "Neptun",
+        }
+    )
+    print(f"Machine: {_machine()}\n")
+
+    print("1. DynamoDB requests per outcome (budget: 2 for a create, at most 1 for a refusal)")
+    for outcome in requests_per_outcome.measure():
+        print(f"   {outcome.name:<24} {outcome.status}  {len(outcome.requests)}  {' + '.join(outcome.requests) or '-'}")
+
+    cold = cold_start.measure()
+    print(
+        f"\n2. Cold start: fresh processes, median of {cold.rounds} rounds run alternately "
+        "(goal: handler <= 1.25x floor in time, <= 1.15x in memory)"
+    )
+    print(f"   {'':<52}{'wall time':>10}{'peak RSS':>13}")
+    rows = [
+        ("floor: import resolver + pydantic, boto3 client", cold.floor),
+        ("bare route: floor + our body model, one request", cold.bare),
+        ("handler: import handler module, one create", cold.handler),
+    ]
+    for label, run in rows:
+        print(f"   {label:<52}{run.seconds:>8.3f} s{run.peak_rss_mib:>9.1f} MiB")
+    print(f"   {'handler / floor (median of per-round ratios)':<52}{cold.time_ratio:>9.2f}x{cold.memory_ratio:>12.2f}x")
+    print(f"   {'handler / bare route':<52}{cold.time_ratio_to_bare:>9.2f}x")
+
+    overhead = warm.measure()
+    print(
+        f"\n3. Warm overhead: CPU time per request, median of {overhead.blocks} alternating blocks "
+        f"of {overhead.requests_per_block} (goal: <= 1.5x)"
+    )
+    print(f"   handler (lambda_handler), in-memory store     {overhead.handler_microseconds:>8.0f} us")
+    print(f"   its route alone (app.resolve, no Logger wrap)  {overhead.route_only_microseconds:>8.0f} us")
+    print(f"   bare Powertools route, same body model        {overhead.bare_microseconds:>8.0f} us")
+    print(f"   of the handler: the use case alone             {overhead.use_case_microseconds:>8.0f} us")
+    print(f"   of the handler: one ImportCreated EMF line     {overhead.metric_microseconds:>8.0f} us")
+    print(f"   handler / bare route (median of pairs)        {overhead.ratio:>8.2f}x")
+
+    built = artifact.measure()
+    print(f"\n4. Artifact: sam build output, unzipped: {built.total_mib:.1f} MiB; largest:")
+    for name, mib in built.largest:
+        print(f"   {name:<28}{mib:>7.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Cold start of the handler against the floor, each a fresh process, run alternately."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.events import create_event
+from bench.stub_dynamodb import STUB_TOKEN
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    seconds: float
+    peak_rss_mib: float
+
+
+def _environment() -> dict[str, str]:
+    environment = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "DYNAMODB_"))}
+    return environment | {
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "SESSIONS_TABLE_NAME": "SessionsTable",
+        "DATA_TABLE_NAME": "DataTable",
+        "POWERTOOLS_SERVICE_NAME": "neptun-imports",
+        "POWERTOOLS_METRICS_NAMESPACE": "Neptun",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def run_once(arguments: list[str]) -> ProcessRun:
+    started = time.perf_counter()
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.cold_start_child", *arguments],
+        env=_environment(),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,  # the handler's logs
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if finished.returncode != 0:
+        raise RuntimeError(f"cold start child {arguments} failed: {finished.stderr}")
+    peak_kib = int(finished.stderr.rsplit("VmHWM ", 1)[1].split()[0])
+    return ProcessRun(seconds=seconds, peak_rss_mib=peak_kib / 1024)
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    handler: ProcessRun  # medians
+    floor: ProcessRun
+    bare: ProcessRun
+    time_ratio: float  # handler / floor, median of the ratios of each round
+    memory_ratio: float
+    time_ratio_to_bare: float
+    rounds: int
+
+
+def _median_run(runs: list[ProcessRun]) -> ProcessRun:
+    return ProcessRun(
+        seconds=statistics.median(run.seconds for run in runs),
+        peak_rss_mib=statistics.median(run.peak_rss_mib for run in runs),
+    )
+
+
+def measure(rounds: int = 15) -> ColdStart:
+    """Each round runs the floor, the bare route and the handler, one after the other."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as event_file:
+        json.dump(create_event(STUB_TOKEN), event_file)
+    kinds = {"floor": ["floor"], "bare": ["bare", event_file.name], "handler": ["handler", event_file.name]}
+    try:
+        for arguments in kinds.values():  # warm the file system cache before measuring
+            run_once(arguments)
+        runs: dict[str, list[ProcessRun]] = {kind: [] for kind in kinds}
+        for _ in range(rounds):
+            for kind, arguments in kinds.items():
+                runs[kind].append(run_once(arguments))
+    finally:
+        Path(event_file.name).unlink()
+
+    def ratio_median(numerator: str, denominator: str, field: str) -> float:
+        pairs = zip(runs[numerator], runs[denominator], strict=True)
+        return statistics.median(float(getattr(top, field)) / float(getattr(bottom, field)) for top, bottom in pairs)
+
+    return ColdStart(
+        handler=_median_run(runs["handler"]),
+        floor=_median_run(runs["floor"]),
+        bare=_median_run(runs["bare"]),
+        time_ratio=ratio_median("handler", "floor", "seconds"),
+        memory_ratio=ratio_median("handler", "floor", "peak_rss_mib"),
+        time_ratio_to_bare=ratio_median("handler", "bare", "seconds"),
+        rounds=rounds,
+    )
