@@ -38,7 +38,7 @@ install: $(UV)
 $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 	# --seed: `sam build` runs pip from the Python 3.13 it finds on PATH, which is this one.
 	$(UV) venv --seed --allow-existing --python $(PYTHON) $(SAM_VENV)
-	cd tools/sam && VIRTUAL_ENV= ../../$(UV) sync --frozen --inexact
+	cd tools/sam && VIRTUAL_ENV= ../../$(UV) sync --frozen --inexact --quiet
 	touch $@
 
 sam-tools: $(SAM_VENV)/bin/sam

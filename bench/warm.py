@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 
 from bench.bare_route import bare_route_resolver
 from bench.events import create_event
@@ -78,11 +78,14 @@ def measure(requests_per_block: int = 500, blocks: int = 9) -> WarmOverhead:
         def use_case_call() -> object:
             return service.create_import(command)
 
+        metrics = create_import.metrics
+
         def metric_call() -> None:
-            with single_metric(name="ImportCreated", unit=MetricUnit.Count, value=1) as metric:
-                metric.add_dimension(name="source_type", value="local_folder")
-                metric.add_metadata(key="import_id", value=1)
-                metric.add_metadata(key="request_id", value="c6af9ac6-7b61-11e6-9a41-93e8deadbeef")
+            metrics.add_dimension(name="source_type", value="local_folder")
+            metrics.add_metric(name="ImportCreated", unit=MetricUnit.Count, value=1)
+            metrics.add_metadata(key="import_id", value=1)
+            metrics.add_metadata(key="request_id", value="c6af9ac6-7b61-11e6-9a41-93e8deadbeef")
+            metrics.flush_metrics()
 
         def bare_call() -> dict[str, Any]:
             return bare.resolve(event, context)  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -14,6 +14,7 @@ from domain import source_paths
 MAX_SAFE_INTEGER = 2**53 - 1
 TITLE_MAX_LENGTH = 255
 DESCRIPTION_MAX_LENGTH = 4000
+_NO_OFFSET = timedelta(0)
 
 
 class SourceType(StrEnum):
@@ -33,8 +34,9 @@ _SOURCE_PATH_RULES = {
 
 def format_utc_timestamp(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and 'Z', the format every Neptun timestamp uses."""
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+    utc = moment if moment.utcoffset() == _NO_OFFSET else moment.astimezone(UTC)
+    # isoformat is several times faster than strftime, and this runs twice per response.
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 UtcTimestamp = Annotated[datetime, PlainSerializer(format_utc_timestamp, return_type=str, when_used="json")]

@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
@@ -44,6 +44,7 @@ from handlers.session_cookie import session_token
 IMPORTS_ROUTE = "/api/users/<user_id>/projects/<project_id>/resources/imports"
 
 logger = Logger()
+metrics = Metrics()
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=strict_json_loads)
 settings = Settings.from_environment()
 dynamodb = dynamodb_client(settings)
@@ -105,10 +106,11 @@ def _count_created(created: ProjectImport) -> None:
     # One EMF line per created import, which is also its log line: the import id rides along as
     # metadata (searchable in Logs Insights, not a dimension). A second, plain log line would double
     # the per-request cost (see README, Performance). Namespace and service: POWERTOOLS_* variables.
-    with single_metric(name="ImportCreated", unit=MetricUnit.Count, value=1) as metric:
-        metric.add_dimension(name="source_type", value=created.source_type.value)
-        metric.add_metadata(key="import_id", value=created.id)
-        metric.add_metadata(key="request_id", value=app.current_event.request_context.request_id)
+    metrics.add_dimension(name="source_type", value=created.source_type.value)
+    metrics.add_metric(name="ImportCreated", unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="import_id", value=created.id)
+    metrics.add_metadata(key="request_id", value=app.current_event.request_context.request_id)
+    metrics.flush_metrics()  # now, not per invocation: most invocations have no metric to publish
 
 
 def refuse_invalid_request(error: Exception) -> Response[Any]:
