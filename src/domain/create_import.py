@@ -44,6 +44,14 @@ class CreateImportCommand:
     body: CreateImportRequest | RequestRejected
 
 
+@dataclass(frozen=True)
+class ApprovedImport:
+    """A request that passed every check and may now be stored."""
+
+    project: ProjectKey
+    request: CreateImportRequest
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -66,6 +74,10 @@ class ImportService:
         self._id_bits = id_bits
 
     def create_import(self, command: CreateImportCommand) -> ProjectImport:
+        return self.store(self.approve(command))
+
+    def approve(self, command: CreateImportCommand) -> ApprovedImport:
+        """Read once and check everything, in the documented order; raise the first refusal."""
         token_hash = session_token_hash(command.session_token) if command.session_token else None
         if token_hash is None:
             raise NotAuthenticated
@@ -79,14 +91,16 @@ class ImportService:
             raise ProjectNotFound
         if request.source_type is SourceType.GITHUB:
             _require_installation_covers(facts.installation, request.source_path)
-        return self._store_new_import(project, request)
+        return ApprovedImport(project=project, request=request)
 
     def _live_session_user(self, session: Session | None) -> int:
         if session is None or not session.is_live_at(self._clock().timestamp()):
             raise NotAuthenticated
         return session.user_id
 
-    def _store_new_import(self, project: ProjectKey, request: CreateImportRequest) -> ProjectImport:
+    def store(self, approved: ApprovedImport) -> ProjectImport:
+        """Write the import in one request, drawing a new id on the rare collision."""
+        project, request = approved.project, approved.request
         for _ in range(MAX_ID_DRAWS):
             created_at = _to_milliseconds(self._clock())
             new_import = ProjectImport(

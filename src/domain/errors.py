@@ -45,6 +45,7 @@ class RequestProblem(Enum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     BODY_TOO_LARGE = "body_too_large"
     INVALID_BODY = "invalid_body"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class RequestRejected(ImportRefused):
         self.problem = problem
         self.errors = errors
         super().__init__(message)
+
+
+class StorageBusy(Exception):
+    """The storage keeps refusing for lack of capacity (throttling) after the SDK's own retries."""
 
 
 class ImportIdTaken(Exception):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+from botocore.exceptions import ClientError
+
 from domain.access import (
     AccessFacts,
     AccessQuery,
@@ -12,9 +14,10 @@ from domain.access import (
     RepositorySelection,
     Session,
 )
-from domain.errors import ImportIdTaken, ProjectNotFound
+from domain.errors import ImportIdTaken, ProjectNotFound, StorageBusy
 from domain.models import ProjectImport, format_utc_timestamp
 from dynamodb_store import keys
+from dynamodb_store.throttling import is_throttling
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -29,16 +32,18 @@ if TYPE_CHECKING:
 _MAX_BATCH_GET_ROUNDS = 4
 _FIRST_UNPROCESSED_PAUSE_SECONDS = 0.05
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
+# Errors that mean "not now": botocore's standard mode has already retried them when they reach us.
+_THROTTLING_ERRORS = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+# Cancellation reasons of a transaction that a later attempt may not meet.
+_TRANSIENT_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
 # The order of the write transaction's items, to read its cancellation reasons by position.
 _PROJECT_CHECK, _IMPORT_PUT, _ID_CLAIM_PUT = range(3)
 
 
 class StoredItemInvalid(Exception):
     """An item in the tables does not have the documented shape."""
-
-
-class UnprocessedKeysRemain(Exception):
-    """DynamoDB kept refusing part of a read (throttling) after every retry."""
 
 
 class DynamoDBImportStore:
@@ -58,7 +63,10 @@ class DynamoDBImportStore:
         }
         if data_keys:
             request[self._data_table] = {"Keys": data_keys, "ConsistentRead": True}
-        items = self._batch_get(request)
+        try:
+            items = self._batch_get(request)
+        except ClientError as error:
+            raise _busy_or_itself(error) from error
         return _access_facts(query, items.get(self._sessions_table, []), items.get(self._data_table, []))
 
     def add_import(self, new_import: ProjectImport) -> None:
@@ -68,13 +76,17 @@ class DynamoDBImportStore:
             # a retry after a lost response succeeds instead of colliding with its own first try.
             self._client.transact_write_items(TransactItems=transaction)
         except self._client.exceptions.TransactionCanceledException as cancelled:
-            reasons = cancelled.response.get("CancellationReasons", [])
-            failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == _CONDITIONAL_CHECK_FAILED]
+            reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
+            failed = [i for i, code in enumerate(reasons) if code == _CONDITIONAL_CHECK_FAILED]
             if _PROJECT_CHECK in failed:
                 raise ProjectNotFound from cancelled
             if _IMPORT_PUT in failed or _ID_CLAIM_PUT in failed:
                 raise ImportIdTaken from cancelled
+            if _TRANSIENT_CANCELLATIONS.intersection(reasons):
+                raise StorageBusy from cancelled
             raise
+        except ClientError as error:
+            raise _busy_or_itself(error) from error
 
     def _batch_get(self, request: dict[str, KeysAndAttributesTypeDef]) -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {}
@@ -89,7 +101,8 @@ class DynamoDBImportStore:
             request = cast("dict[str, KeysAndAttributesTypeDef]", unprocessed)
             time.sleep(pause)
             pause *= 2
-        raise UnprocessedKeysRemain(f"BatchGetItem left keys unprocessed {_MAX_BATCH_GET_ROUNDS} times")
+        # DynamoDB leaves keys unprocessed when it throttles them.
+        raise StorageBusy(f"BatchGetItem left keys unprocessed {_MAX_BATCH_GET_ROUNDS} times")
 
     def _import_transaction(self, new_import: ProjectImport) -> list[TransactWriteItemTypeDef]:
         user_id, project_id, import_id = new_import.neptun_user_id, new_import.project_id, new_import.id
@@ -119,6 +132,10 @@ class DynamoDBImportStore:
                 }
             },
         ]
+
+
+def _busy_or_itself(error: ClientError) -> Exception:
+    return StorageBusy(str(error)) if is_throttling(error) else error
 
 
 def _access_facts(

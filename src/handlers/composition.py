@@ -33,6 +33,7 @@ class MissingSetting(Exception):
 class Settings:
     sessions_table: str
     data_table: str
+    idempotency_table: str
     dynamodb_endpoint_url: str | None  # None: the region's DynamoDB endpoint
 
     @classmethod
@@ -40,6 +41,7 @@ class Settings:
         return cls(
             sessions_table=_required("SESSIONS_TABLE_NAME"),
             data_table=_required("DATA_TABLE_NAME"),
+            idempotency_table=_required("IDEMPOTENCY_TABLE_NAME"),
             dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL", "").strip() or None,
         )
 

@@ -29,10 +29,17 @@ from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
 from domain.access import ProjectKey
 from domain.create_import import CreateImportCommand
-from domain.errors import FieldError, ImportRefused, RequestProblem, RequestRejected
+from domain.errors import FieldError, ImportRefused, RequestProblem, RequestRejected, StorageBusy
 from domain.models import MAX_SAFE_INTEGER, CreatedImport, CreateImportRequest, ProjectImport
 from handlers import error_responses
 from handlers.composition import Settings, dynamodb_client, import_service
+from handlers.idempotency import (
+    IDEMPOTENCY_KEY_HEADER,
+    IdempotentCreates,
+    KeyInFlight,
+    KeyReusedForAnotherRequest,
+    idempotency_key,
+)
 from handlers.request_body import (
     envelope_problem,
     normalized_media_type,
@@ -49,6 +56,7 @@ app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=stri
 settings = Settings.from_environment()
 dynamodb = dynamodb_client(settings)
 service = import_service(settings, dynamodb)
+idempotent_creates = IdempotentCreates(service, settings.idempotency_table, dynamodb)
 
 
 def _plain_decimal_digits(value: object) -> object:
@@ -83,17 +91,22 @@ def create_project_import(
     request: Annotated[CreateImportRequest, Body()],
 ) -> Response[Any]:
     event = app.current_event
-    body: CreateImportRequest | RequestRejected = (
-        envelope_problem(event.headers.get("content-type"), event.body, bool(event.is_base64_encoded)) or request
-    )
-    created = service.create_import(
+    key = idempotency_key(event.headers.get(IDEMPOTENCY_KEY_HEADER))
+    body: CreateImportRequest | RequestRejected = envelope_problem(
+        event.headers.get("content-type"), event.body, bool(event.is_base64_encoded)
+    ) or (key if isinstance(key, RequestRejected) else request)
+    approved = service.approve(
         CreateImportCommand(
             session_token=_session_token(event),
             project=ProjectKey(user_id=user_id, project_id=project_id),
             body=body,
         )
     )
-    _count_created(created)
+    if isinstance(key, str):
+        created = idempotent_creates.create(approved, key, app.lambda_context, on_created=_count_created)
+    else:
+        created = service.store(approved)
+        _count_created(created)
     return Response(
         status_code=HTTPStatus.CREATED,
         content_type=content_types.APPLICATION_JSON,
@@ -130,9 +143,11 @@ def refuse_invalid_request(error: Exception) -> Response[Any]:
         body=body_rejected,
     )
     try:
-        service.create_import(command)
+        service.approve(command)
     except ImportRefused as refusal:  # always: a command with a rejected body is refused
         return refuse(refusal)
+    except StorageBusy:
+        return error_responses.storage_busy_response()
     except Exception as failure:  # e.g. DynamoDB down while reading the session
         return unexpected_error(failure)
     return unexpected_error(error)
@@ -140,6 +155,19 @@ def refuse_invalid_request(error: Exception) -> Response[Any]:
 
 def refuse(refusal: ImportRefused) -> Response[Any]:
     return error_responses.refusal_response(refusal)
+
+
+def key_in_flight(error: KeyInFlight) -> Response[Any]:
+    return error_responses.error_response(HTTPStatus.CONFLICT, str(error))
+
+
+def key_reused(error: KeyReusedForAnotherRequest) -> Response[Any]:
+    return error_responses.error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
+
+
+def storage_busy(error: StorageBusy) -> Response[Any]:
+    logger.warning("DynamoDB kept throttling after retries", extra={"error_type": type(error.__cause__).__name__})
+    return error_responses.storage_busy_response()
 
 
 def unexpected_error(error: Exception) -> Response[Any]:
@@ -160,6 +188,9 @@ _VALIDATION_FAILURES: list[type[Exception]] = [
 ]
 app.exception_handler(_VALIDATION_FAILURES)(refuse_invalid_request)
 app.exception_handler(ImportRefused)(refuse)
+app.exception_handler(KeyInFlight)(key_in_flight)
+app.exception_handler(KeyReusedForAnotherRequest)(key_reused)
+app.exception_handler(StorageBusy)(storage_busy)
 app.exception_handler(Exception)(unexpected_error)
 app.not_found(no_such_route)
 

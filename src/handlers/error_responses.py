@@ -27,6 +27,7 @@ _STATUS_OF_PROBLEM = {
     RequestProblem.UNSUPPORTED_MEDIA_TYPE: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     RequestProblem.BODY_TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     RequestProblem.INVALID_BODY: HTTPStatus.BAD_REQUEST,
+    RequestProblem.INVALID_IDEMPOTENCY_KEY: HTTPStatus.BAD_REQUEST,
 }
 _STATUS_OF_REFUSAL: dict[type[ImportRefused], HTTPStatus] = {
     NotAuthenticated: HTTPStatus.UNAUTHORIZED,
@@ -67,6 +68,16 @@ def error_response(status: HTTPStatus, message: str, errors: tuple[FieldError, .
     return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
 
 
+# Throttling that outlived the SDK's retries passes in seconds; a client should wait before retrying.
+RETRY_AFTER_SECONDS = 1
+
+
+def storage_busy_response() -> Response[Any]:
+    response = error_response(HTTPStatus.SERVICE_UNAVAILABLE, "The service is busy; retry in a moment.")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def openapi_error_responses() -> dict[int, OpenAPIResponse]:
     """The error part of the route's OpenAPI `responses`."""
     described = {
@@ -75,8 +86,11 @@ def openapi_error_responses() -> dict[int, OpenAPIResponse]:
         HTTPStatus.FORBIDDEN: "The session is another user's, or the GitHub App installation does not cover the repo.",
         HTTPStatus.NOT_FOUND: "The project does not exist or is not the user's.",
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The body is larger than 64 KiB.",
+        HTTPStatus.CONFLICT: "A request with the same Idempotency-Key is still being processed.",
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The Content-Type is not application/json.",
+        HTTPStatus.UNPROCESSABLE_ENTITY: "The Idempotency-Key was used before with a different request.",
         HTTPStatus.INTERNAL_SERVER_ERROR: "An unexpected error; details are logged under the request id.",
+        HTTPStatus.SERVICE_UNAVAILABLE: "DynamoDB is throttling; retry after the Retry-After seconds.",
     }
     return {
         int(status): {"description": text, "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}}}
