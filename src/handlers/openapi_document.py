@@ -1,4 +1,4 @@
-"""The OpenAPI document of this API: what Powertools generates from the routes, with three fixes.
+"""The OpenAPI document of this API: what Powertools generates from the routes, completed.
 
 Served by the local runtime (`GET /openapi.json`); the Lambda function never imports this module.
 """
@@ -13,8 +13,18 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
 from handlers.session_cookie import SESSION_COOKIE
 
-# Powertools documents a 422 and its schemas on every validated route; this API answers 400 instead.
+# Powertools adds these for its default 422 validation response; this API answers 400 with ErrorBody.
 _UNUSED_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+# Read by the route from the headers itself, so that a malformed key is reported after authentication.
+_IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Optional. The same user, key and body within 24 hours replays the first 201; the same key "
+    "with another body is 422; while the first is still running, 409. 1 to 255 visible ASCII characters, "
+    "optionally in double quotes.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 257},
+}
 # Powertools writes pydantic's names for bounds into path parameter schemas; JSON Schema's are these.
 _BOUND_NAMES = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
 
@@ -32,8 +42,8 @@ def openapi_document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(app.get_openapi_json_schema())
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
-            operation.get("responses", {}).pop("422", None)
-            for parameter in operation.get("parameters", []):
+            operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY_PARAMETER)
+            for parameter in operation["parameters"]:
                 schema = parameter.get("schema", {})
                 for pydantic_name, json_schema_name in _BOUND_NAMES.items():
                     if pydantic_name in schema:
