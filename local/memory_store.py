@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain.access import AccessFacts, AccessQuery, GithubInstallation, ProjectKey, Session
-from domain.errors import ImportIdTaken, ProjectNotFound
+from domain.errors import AlreadyStoredForKey, ImportIdTaken, ProjectNotFound
 from domain.models import ProjectImport
 
 
@@ -15,6 +15,7 @@ class InMemoryImportStore:
     projects: set[ProjectKey] = field(default_factory=set)
     installations: dict[tuple[int, str], GithubInstallation] = field(default_factory=dict)  # (user, login)
     imports: dict[int, ProjectImport] = field(default_factory=dict)
+    request_keys: dict[str, tuple[ProjectImport, str | None]] = field(default_factory=dict)
     reads: int = 0
     writes: int = 0
 
@@ -29,10 +30,14 @@ class InMemoryImportStore:
             installation=installation,
         )
 
-    def add_import(self, new_import: ProjectImport) -> None:
+    def add_import(self, new_import: ProjectImport, request_key: str | None, fingerprint: str | None) -> None:
         self.writes += 1
         if ProjectKey(new_import.neptun_user_id, new_import.project_id) not in self.projects:
             raise ProjectNotFound
         if new_import.id in self.imports:
             raise ImportIdTaken
+        if request_key is not None and request_key in self.request_keys:
+            raise AlreadyStoredForKey(*self.request_keys[request_key])
         self.imports[new_import.id] = new_import
+        if request_key is not None:
+            self.request_keys[request_key] = (new_import, fingerprint)

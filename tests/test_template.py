@@ -73,6 +73,7 @@ def test_tables_are_on_demand_and_the_data_table_is_protected() -> None:
     assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert data["DeletionPolicy"] == data["UpdateReplacePolicy"] == "Retain"
     assert data["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert data["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
 def test_powertools_is_configured_by_environment() -> None:

@@ -7,6 +7,8 @@ the user, the body, the project, and for GitHub imports the App installation.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,11 +17,13 @@ from typing import TypeVar
 
 from domain.access import AccessQuery, GithubInstallation, ProjectKey, Session, session_token_hash
 from domain.errors import (
+    AlreadyStoredForKey,
     ImportIdsExhausted,
     ImportIdTaken,
     NotAuthenticated,
     ProjectNotFound,
     RepositoryNotCovered,
+    RequestKeyReused,
     RequestRejected,
     UserMismatch,
 )
@@ -98,9 +102,15 @@ class ImportService:
             raise NotAuthenticated
         return session.user_id
 
-    def store(self, approved: ApprovedImport) -> ProjectImport:
-        """Write the import in one request, drawing a new id on the rare collision."""
+    def store(self, approved: ApprovedImport, request_key: str | None = None) -> ProjectImport:
+        """Write the import in one request, drawing a new id on the rare collision.
+
+        With a `request_key` (a client's idempotency key, already scoped to its user) the storage
+        refuses a second import for the same key, whatever happened to the first response: the
+        import stored first is returned, or RequestKeyReused when it was made from another request.
+        """
         project, request = approved.project, approved.request
+        fingerprint = request_fingerprint(approved) if request_key else None
         for _ in range(MAX_ID_DRAWS):
             created_at = _to_milliseconds(self._clock())
             new_import = ProjectImport(
@@ -115,11 +125,25 @@ class ImportService:
                 project_id=project.project_id,
             )
             try:
-                self._store.add_import(new_import)
+                self._store.add_import(new_import, request_key, fingerprint)
             except ImportIdTaken:
                 continue
+            except AlreadyStoredForKey as stored:
+                if stored.fingerprint != fingerprint:
+                    raise RequestKeyReused from stored
+                return stored.existing
             return new_import
         raise ImportIdsExhausted(f"{MAX_ID_DRAWS} id draws in a row collided")
+
+
+def request_fingerprint(approved: ApprovedImport) -> str:
+    """What makes two requests the same request: the project and the body, canonically hashed."""
+    canonical = json.dumps(
+        [approved.project.user_id, approved.project.project_id, approved.request.model_dump(mode="json")],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _access_query(token_hash: str, command: CreateImportCommand) -> AccessQuery:

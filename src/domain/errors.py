@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domain.models import ProjectImport
 
 
 class ImportRefused(Exception):
@@ -63,6 +67,22 @@ class RequestRejected(ImportRefused):
         self.problem = problem
         self.errors = errors
         super().__init__(message)
+
+
+class RequestKeyReused(Exception):
+    """An idempotency key already stored an import made from a different request."""
+
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key was already used with a different request; use a new key.")
+
+
+class AlreadyStoredForKey(Exception):
+    """The storage already holds an import for this request key (raised by the storage port)."""
+
+    def __init__(self, existing: ProjectImport, fingerprint: str | None) -> None:
+        super().__init__(f"import {existing.id} was already stored for this request key")
+        self.existing = existing
+        self.fingerprint = fingerprint
 
 
 class StorageBusy(Exception):

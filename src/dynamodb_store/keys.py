@@ -9,13 +9,16 @@ Data table (single-table design), partition key `PK`, sort key `SK`:
 | GitHub installation | USER#<user_id>                  | GITHUB_INSTALLATION#<login, lower>  |
 | import              | USER#<user_id>#PROJECT#<pid>    | IMPORT#<id, 16 digits>              |
 | import id claim     | IMPORT#<id>                     | IMPORT#<id>                         |
+| request key claim   | REQUEST#<sha256 of user:key>    | REQUEST#<sha256 of user:key>        |
 
 A project's imports share one partition, so listing them is a Query in id (= creation) order.
-The id claim makes an id unique across the whole service, whichever project holds it.
+The id claim makes an id unique across the whole service, whichever project holds it. The request key
+claim makes a client's Idempotency-Key store at most one import, whatever becomes of its responses.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:  # the stubs are a development dependency only
@@ -53,3 +56,9 @@ def import_key(user_id: int, project_id: int, import_id: int) -> Key:
 
 def import_id_claim_key(import_id: int) -> Key:
     return _data_key(f"IMPORT#{import_id}", f"IMPORT#{import_id}")
+
+
+def request_key_claim_key(request_key: str) -> Key:
+    # Hashed: the key is client-chosen text, and a fixed-length hex digest keeps the item key bounded.
+    digest = hashlib.sha256(request_key.encode("utf-8")).hexdigest()
+    return _data_key(f"REQUEST#{digest}", f"REQUEST#{digest}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
@@ -14,7 +15,7 @@ from domain.access import (
     RepositorySelection,
     Session,
 )
-from domain.errors import ImportIdTaken, ProjectNotFound, StorageBusy
+from domain.errors import AlreadyStoredForKey, ImportIdTaken, ProjectNotFound, StorageBusy
 from domain.models import ProjectImport, format_utc_timestamp
 from dynamodb_store import keys
 from dynamodb_store.throttling import is_throttling
@@ -39,7 +40,9 @@ _THROTTLING_ERRORS = frozenset(
 # Cancellation reasons of a transaction that a later attempt may not meet.
 _TRANSIENT_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
 # The order of the write transaction's items, to read its cancellation reasons by position.
-_PROJECT_CHECK, _IMPORT_PUT, _ID_CLAIM_PUT = range(3)
+_PROJECT_CHECK, _IMPORT_PUT, _ID_CLAIM_PUT, _REQUEST_KEY_CLAIM_PUT = range(4)
+# A request key claim lives as long as Powertools' idempotency records: 24 hours (TTL attribute).
+REQUEST_KEY_CLAIM_SECONDS = 24 * 3600
 
 
 class StoredItemInvalid(Exception):
@@ -69,8 +72,10 @@ class DynamoDBImportStore:
             raise _busy_or_itself(error) from error
         return _access_facts(query, items.get(self._sessions_table, []), items.get(self._data_table, []))
 
-    def add_import(self, new_import: ProjectImport) -> None:
+    def add_import(self, new_import: ProjectImport, request_key: str | None, fingerprint: str | None) -> None:
         transaction = self._import_transaction(new_import)
+        if request_key is not None:
+            transaction.append(self._request_key_claim(new_import, request_key, fingerprint))
         try:
             # botocore fills in ClientRequestToken, so its own retries of this call are idempotent:
             # a retry after a lost response succeeds instead of colliding with its own first try.
@@ -80,6 +85,9 @@ class DynamoDBImportStore:
             failed = [i for i, code in enumerate(reasons) if code == _CONDITIONAL_CHECK_FAILED]
             if _PROJECT_CHECK in failed:
                 raise ProjectNotFound from cancelled
+            if _REQUEST_KEY_CLAIM_PUT in failed and request_key is not None:
+                claim = cancelled.response["CancellationReasons"][_REQUEST_KEY_CLAIM_PUT].get("Item")
+                raise self._already_stored(request_key, claim) from cancelled
             if _IMPORT_PUT in failed or _ID_CLAIM_PUT in failed:
                 raise ImportIdTaken from cancelled
             if _TRANSIENT_CANCELLATIONS.intersection(reasons):
@@ -87,6 +95,34 @@ class DynamoDBImportStore:
             raise
         except ClientError as error:
             raise _busy_or_itself(error) from error
+
+    def _request_key_claim(
+        self, new_import: ProjectImport, request_key: str, fingerprint: str | None
+    ) -> TransactWriteItemTypeDef:
+        expires_at = int(new_import.created_at.timestamp()) + REQUEST_KEY_CLAIM_SECONDS
+        item = (
+            keys.request_key_claim_key(request_key)
+            | _import_attributes(new_import)
+            | {
+                "expires_at": _number(expires_at),
+                "fingerprint": {"S": fingerprint or ""},
+            }
+        )
+        return {
+            "Put": {
+                "TableName": self._data_table,
+                "Item": item,
+                "ConditionExpression": f"attribute_not_exists({keys.PARTITION_KEY})",
+                # DynamoDB returns the claim that stood in the way, sparing a read to find it.
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _already_stored(self, request_key: str, claim: Mapping[str, Any] | None) -> AlreadyStoredForKey:
+        if claim is None:  # not every DynamoDB implementation returns it; read it then
+            key = keys.request_key_claim_key(request_key)
+            claim = self._client.get_item(TableName=self._data_table, Key=key, ConsistentRead=True)["Item"]
+        return AlreadyStoredForKey(_project_import(claim), claim.get("fingerprint", {}).get("S") or None)
 
     def _batch_get(self, request: dict[str, KeysAndAttributesTypeDef]) -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {}
@@ -173,6 +209,23 @@ def _installation(item: dict[str, Any]) -> GithubInstallation:
         )
     except (KeyError, ValueError) as broken:
         raise StoredItemInvalid("GitHub installation item does not have the documented shape") from broken
+
+
+def _project_import(item: Mapping[str, Any]) -> ProjectImport:
+    try:
+        return ProjectImport(
+            id=int(item["id"]["N"]),
+            source_type=item["source_type"]["S"],
+            source_path=item["source_path"]["S"],
+            title=item["title"]["S"] if "title" in item else None,
+            description=item["description"]["S"] if "description" in item else None,
+            created_at=item["created_at"]["S"],
+            updated_at=item["updated_at"]["S"],
+            neptun_user_id=int(item["neptun_user_id"]["N"]),
+            project_id=int(item["project_id"]["N"]),
+        )
+    except (KeyError, ValueError) as broken:
+        raise StoredItemInvalid("import item does not have the documented shape") from broken
 
 
 def _import_attributes(new_import: ProjectImport) -> dict[str, AttributeValueTypeDef]:

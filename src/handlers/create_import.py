@@ -29,7 +29,7 @@ from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
 from domain.access import ProjectKey
 from domain.create_import import CreateImportCommand
-from domain.errors import FieldError, ImportRefused, RequestProblem, RequestRejected, StorageBusy
+from domain.errors import FieldError, ImportRefused, RequestKeyReused, RequestProblem, RequestRejected, StorageBusy
 from domain.models import MAX_SAFE_INTEGER, CreatedImport, CreateImportRequest, ProjectImport
 from handlers import error_responses
 from handlers.composition import Settings, dynamodb_client, import_service
@@ -37,7 +37,6 @@ from handlers.idempotency import (
     IDEMPOTENCY_KEY_HEADER,
     IdempotentCreates,
     KeyInFlight,
-    KeyReusedForAnotherRequest,
     idempotency_key,
 )
 from handlers.request_body import (
@@ -161,7 +160,7 @@ def key_in_flight(error: KeyInFlight) -> Response[Any]:
     return error_responses.error_response(HTTPStatus.CONFLICT, str(error))
 
 
-def key_reused(error: KeyReusedForAnotherRequest) -> Response[Any]:
+def key_reused(error: RequestKeyReused) -> Response[Any]:
     return error_responses.error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
 
 
@@ -189,7 +188,7 @@ _VALIDATION_FAILURES: list[type[Exception]] = [
 app.exception_handler(_VALIDATION_FAILURES)(refuse_invalid_request)
 app.exception_handler(ImportRefused)(refuse)
 app.exception_handler(KeyInFlight)(key_in_flight)
-app.exception_handler(KeyReusedForAnotherRequest)(key_reused)
+app.exception_handler(RequestKeyReused)(key_reused)
 app.exception_handler(StorageBusy)(storage_busy)
 app.exception_handler(Exception)(unexpected_error)
 app.not_found(no_such_route)

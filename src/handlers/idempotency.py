@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from domain.create_import import ApprovedImport, ImportService
-from domain.errors import RequestProblem, RequestRejected, StorageBusy
+from domain.errors import RequestKeyReused, RequestProblem, RequestRejected, StorageBusy
 from domain.models import ProjectImport
 from dynamodb_store.throttling import is_throttling
 
@@ -33,11 +33,6 @@ class KeyInFlight(Exception):
 
     def __init__(self) -> None:
         super().__init__("A request with this Idempotency-Key is still being processed; retry in a moment.")
-
-
-class KeyReusedForAnotherRequest(Exception):
-    def __init__(self) -> None:
-        super().__init__("This Idempotency-Key was already used with a different request; use a new key.")
 
 
 def idempotency_key(header_value: str | None) -> str | RequestRejected | None:
@@ -90,7 +85,7 @@ class IdempotentCreates:
         except IdempotencyAlreadyInProgressError as in_flight:
             raise KeyInFlight from in_flight
         except IdempotencyValidationError as mismatch:
-            raise KeyReusedForAnotherRequest from mismatch
+            raise RequestKeyReused from mismatch
         except IdempotencyPersistenceLayerError as failure:
             if is_throttling(failure.__cause__):
                 raise StorageBusy from failure
@@ -118,7 +113,9 @@ class IdempotentCreates:
             attempt: dict[str, Any], approved: ApprovedImport, on_created: Callable[[ProjectImport], None]
         ) -> dict[str, Any]:
             # What this returns is what a replay returns: the import as the first 201 showed it.
-            created = service.store(approved)
+            # The key goes to the storage too, which refuses a second import for it in the same
+            # transaction: Powertools' record alone cannot, if its completion is lost (see README).
+            created = service.store(approved, request_key=attempt["key"])
             on_created(created)
             return created.model_dump(mode="json")
 

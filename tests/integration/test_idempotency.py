@@ -121,3 +121,31 @@ def test_requests_with_a_key_cost_four_then_two_dynamodb_requests(dynamodb_reque
     dynamodb_requests.operations.clear()
     keyed("counted")
     assert dynamodb_requests.operations == ["BatchGetItem", "PutItem"]
+
+
+def lose_powertools_records(dynamodb: DynamoDBClient) -> None:
+    """What a retry meets once an in-flight record has expired, or its completion was never written."""
+    for record in dynamodb.scan(TableName="IdempotencyTable")["Items"]:
+        dynamodb.delete_item(TableName="IdempotencyTable", Key={"id": record["id"]})
+
+
+def test_a_lost_completion_still_stores_one_import_per_key(dynamodb: DynamoDBClient) -> None:
+    def fail_completion(**_: Any) -> None:
+        raise RuntimeError("the idempotency record could not be completed")
+
+    events = create_import.dynamodb.meta.events
+    events.register("before-call.dynamodb.UpdateItem", fail_completion)
+    try:
+        assert_error(keyed("lost-completion"), 500)  # the import was stored; its record says in progress
+    finally:
+        events.unregister("before-call.dynamodb.UpdateItem", fail_completion)
+    [stored] = stored_imports(dynamodb)
+    lose_powertools_records(dynamodb)
+
+    retried = keyed("lost-completion")
+    assert retried.status == 201
+    assert retried.json()["import"]["id"] == int(stored["id"]["N"])
+    assert len(stored_imports(dynamodb)) == 1
+    lose_powertools_records(dynamodb)
+    assert_error(keyed("lost-completion", {"source_type": "local_folder", "source_path": "src"}), 422)
+    assert len(stored_imports(dynamodb)) == 1

@@ -13,6 +13,7 @@ from domain.errors import (
     NotAuthenticated,
     ProjectNotFound,
     RepositoryNotCovered,
+    RequestKeyReused,
     RequestProblem,
     RequestRejected,
     UserMismatch,
@@ -162,4 +163,23 @@ def test_endless_collisions_give_up_instead_of_looping() -> None:
     create(store, id_bits=1)
     with pytest.raises(ImportIdsExhausted):
         create(store, id_bits=1)
+    assert len(store.imports) == 1
+
+
+def test_a_request_key_stores_one_import_and_returns_it_again() -> None:
+    store = store_with()
+    service = ImportService(store, clock=lambda: NOW)
+    approved = service.approve(CreateImportCommand(TOKEN, PROJECT, GITHUB))
+    first = service.store(approved, request_key="1:key")
+    assert service.store(approved, request_key="1:key") == first
+    assert len(store.imports) == 1
+
+
+def test_a_request_key_used_for_another_request_is_refused() -> None:
+    store = store_with()
+    service = ImportService(store, clock=lambda: NOW)
+    service.store(service.approve(CreateImportCommand(TOKEN, PROJECT, GITHUB)), request_key="1:key")
+    other = CreateImportRequest(source_type="local_folder", source_path="src")
+    with pytest.raises(RequestKeyReused):
+        service.store(service.approve(CreateImportCommand(TOKEN, PROJECT, other)), request_key="1:key")
     assert len(store.imports) == 1
