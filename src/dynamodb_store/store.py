@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -73,12 +74,15 @@ class DynamoDBImportStore:
         return _access_facts(query, items.get(self._sessions_table, []), items.get(self._data_table, []))
 
     def add_import(self, new_import: ProjectImport, request_key: str | None, fingerprint: str | None) -> None:
-        transaction = self._import_transaction(new_import)
+        # Marks this call's writes. If botocore retries the transaction after its response was lost,
+        # the retry collides with the first attempt's own items; the token tells them apart from
+        # another create's. (DynamoDB's ClientRequestToken, which botocore fills in, covers the same
+        # case within ten minutes; this does not depend on it.)
+        write_token = uuid.uuid4().hex
+        transaction = self._import_transaction(new_import, write_token)
         if request_key is not None:
             transaction.append(self._request_key_claim(new_import, request_key, fingerprint))
         try:
-            # botocore fills in ClientRequestToken, so its own retries of this call are idempotent:
-            # a retry after a lost response succeeds instead of colliding with its own first try.
             self._client.transact_write_items(TransactItems=transaction)
         except self._client.exceptions.TransactionCanceledException as cancelled:
             reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
@@ -89,6 +93,9 @@ class DynamoDBImportStore:
                 claim = cancelled.response["CancellationReasons"][_REQUEST_KEY_CLAIM_PUT].get("Item")
                 raise self._already_stored(request_key, claim) from cancelled
             if _IMPORT_PUT in failed or _ID_CLAIM_PUT in failed:
+                id_claim = cancelled.response["CancellationReasons"][_ID_CLAIM_PUT].get("Item")
+                if self._written_by(write_token, new_import.id, id_claim):
+                    return  # our own first attempt went through; its response was lost
                 raise ImportIdTaken from cancelled
             if _TRANSIENT_CANCELLATIONS.intersection(reasons):
                 raise StorageBusy from cancelled
@@ -118,6 +125,12 @@ class DynamoDBImportStore:
             }
         }
 
+    def _written_by(self, write_token: str, import_id: int, id_claim: Mapping[str, Any] | None) -> bool:
+        if id_claim is None:  # not every DynamoDB implementation returns it; read it then
+            key = keys.import_id_claim_key(import_id)
+            id_claim = self._client.get_item(TableName=self._data_table, Key=key, ConsistentRead=True).get("Item")
+        return id_claim is not None and id_claim.get("write_token", {}).get("S") == write_token
+
     def _already_stored(self, request_key: str, claim: Mapping[str, Any] | None) -> AlreadyStoredForKey:
         if claim is None:  # not every DynamoDB implementation returns it; read it then
             key = keys.request_key_claim_key(request_key)
@@ -140,7 +153,7 @@ class DynamoDBImportStore:
         # DynamoDB leaves keys unprocessed when it throttles them.
         raise StorageBusy(f"BatchGetItem left keys unprocessed {_MAX_BATCH_GET_ROUNDS} times")
 
-    def _import_transaction(self, new_import: ProjectImport) -> list[TransactWriteItemTypeDef]:
+    def _import_transaction(self, new_import: ProjectImport, write_token: str) -> list[TransactWriteItemTypeDef]:
         user_id, project_id, import_id = new_import.neptun_user_id, new_import.project_id, new_import.id
         not_yet_stored = f"attribute_not_exists({keys.PARTITION_KEY})"
         return [
@@ -163,8 +176,13 @@ class DynamoDBImportStore:
                 "Put": {
                     "TableName": self._data_table,
                     "Item": keys.import_id_claim_key(import_id)
-                    | {"user_id": _number(user_id), "project_id": _number(project_id)},
+                    | {
+                        "user_id": _number(user_id),
+                        "project_id": _number(project_id),
+                        "write_token": {"S": write_token},
+                    },
                     "ConditionExpression": not_yet_stored,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
         ]
