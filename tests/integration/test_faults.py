@@ -1,0 +1,270 @@
+"""DynamoDB failing at each call of the create path: retried when transient, never partial or duplicate.
+
+Faults are injected on botocore's `before-send` event ahead of moto, so botocore's own retry logic
+(standard mode, 3 attempts) sees them exactly as it would see DynamoDB's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+from handlers import create_import
+from tests.api_client import GITHUB_IMPORT, post_imports
+from tests.integration.test_create_import_api import assert_error, stored_imports
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from tests.conftest import JsonLogs, RequestCounter
+
+pytestmark = pytest.mark.usefixtures("demo_token")
+
+SECRET = "SECRET-MARKER-fault-detail"  # must never reach a response body
+ATTEMPTS = 3  # botocore standard mode, handlers/composition.py
+
+
+class _Body:
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._payload
+
+
+def error_response(status: int, code: str) -> Callable[[Any], AWSResponse]:
+    def respond(request: Any) -> AWSResponse:
+        headers = HTTPHeaders()
+        headers["content-type"] = "application/x-amz-json-1.0"
+        headers["x-amzn-requestid"] = "fault"
+        payload = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": SECRET}).encode()
+        return AWSResponse(request.url, status, headers, _Body(payload))
+
+    return respond
+
+
+def raising(error: Callable[..., Exception]) -> Callable[[Any], AWSResponse]:
+    def respond(request: Any) -> AWSResponse:
+        raise error(endpoint_url=request.url, error=SECRET)
+
+    return respond
+
+
+FAULTS: dict[str, Callable[[Any], AWSResponse]] = {
+    "throughput-exceeded": error_response(400, "ProvisionedThroughputExceededException"),
+    "throttling": error_response(400, "ThrottlingException"),
+    "internal-error-500": error_response(500, "InternalServerError"),
+    "unavailable-503": error_response(503, "ServiceUnavailable"),
+    "connection-closed": raising(ConnectionClosedError),
+    "endpoint-unreachable": raising(EndpointConnectionError),
+    "connect-timeout": raising(ConnectTimeoutError),
+    "read-timeout": raising(ReadTimeoutError),
+}
+THROTTLING = {"throughput-exceeded", "throttling"}
+
+
+# botocore calls every before-send handler and uses the first response; moto's would still execute
+# the request. Pointing an injected attempt elsewhere keeps moto from matching it, as if it never
+# reached DynamoDB.
+_NOWHERE = "https://fault-injected.invalid/"
+
+
+@dataclass
+class FaultInjector:
+    """Fails the next `times` attempts of one DynamoDB operation with one fault."""
+
+    operation: str = ""
+    fault: Callable[[Any], AWSResponse] | None = None
+    times: int = 0
+    injected: int = field(default=0)
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        if self.fault is None or self.injected >= self.times:
+            return None  # on to moto
+        self.injected += 1
+        response = self.fault(request)
+        request.url = _NOWHERE
+        return response
+
+    def fail(self, operation: str, fault: str, times: int) -> None:
+        self.operation, self.fault, self.times = operation, FAULTS[fault], times
+        # The stubs type handlers as returning None; before-send handlers may return a response.
+        create_import.dynamodb.meta.events.register_first(f"before-send.dynamodb.{operation}", self)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def faults(dynamodb: DynamoDBClient) -> Iterator[FaultInjector]:
+    injector = FaultInjector()
+    yield injector
+    if injector.operation:
+        create_import.dynamodb.meta.events.unregister(f"before-send.dynamodb.{injector.operation}", injector)  # type: ignore[arg-type]
+
+
+def no_partial_writes(dynamodb: DynamoDBClient) -> None:
+    leftovers = [
+        item["PK"]["S"]
+        for item in dynamodb.scan(TableName="DataTable")["Items"]
+        if item["PK"]["S"].startswith(("IMPORT#", "REQUEST#"))
+    ]
+    assert leftovers == []
+    assert stored_imports(dynamodb) == []
+
+
+CREATE_PATH = ["BatchGetItem", "TransactWriteItems"]
+KEYED_PATH = ["BatchGetItem", "PutItem", "TransactWriteItems", "UpdateItem"]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("operation", CREATE_PATH)
+def test_a_transient_fault_is_retried_and_the_create_succeeds(
+    faults: FaultInjector, dynamodb: DynamoDBClient, dynamodb_requests: RequestCounter, operation: str, fault: str
+) -> None:
+    faults.fail(operation, fault, times=1)
+    response = post_imports(GITHUB_IMPORT)
+    assert response.status == 201, response.text
+    assert faults.injected == 1
+    assert dynamodb_requests.operations.count(operation) == 2
+    assert len(stored_imports(dynamodb)) == 1
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("operation", CREATE_PATH)
+def test_a_persistent_fault_fails_cleanly_with_nothing_written(
+    faults: FaultInjector, dynamodb: DynamoDBClient, handler_logs: JsonLogs, operation: str, fault: str
+) -> None:
+    faults.fail(operation, fault, times=ATTEMPTS)
+    response = post_imports(GITHUB_IMPORT)
+    assert faults.injected == ATTEMPTS
+    if fault in THROTTLING:
+        body = assert_error(response, 503)
+        assert response.headers["retry-after"] == "1"
+    else:
+        body = assert_error(response, 500)
+        assert body["message"] == "Something went wrong on our side; try again later."
+    assert SECRET not in response.text
+    no_partial_writes(dynamodb)
+    logged = handler_logs.records()
+    assert any(line["level"] in {"ERROR", "WARNING"} and line.get("correlation_id") for line in logged)
+
+
+@pytest.mark.parametrize("fault", ["throughput-exceeded", "internal-error-500", "connection-closed"])
+@pytest.mark.parametrize("operation", KEYED_PATH)
+def test_keyed_creates_survive_a_transient_fault_at_each_call(
+    faults: FaultInjector, dynamodb: DynamoDBClient, operation: str, fault: str
+) -> None:
+    faults.fail(operation, fault, times=1)
+    first = post_imports(GITHUB_IMPORT, headers={"idempotency-key": "faulty"})
+    assert first.status == 201, first.text
+    again = post_imports(GITHUB_IMPORT, headers={"idempotency-key": "faulty"})
+    assert again.json() == first.json()
+    assert len(stored_imports(dynamodb)) == 1
+
+
+@pytest.mark.parametrize("fault", ["throughput-exceeded", "internal-error-500", "read-timeout"])
+@pytest.mark.parametrize("operation", ["PutItem", "UpdateItem"])
+def test_keyed_creates_fail_cleanly_when_the_idempotency_table_keeps_failing(
+    faults: FaultInjector, dynamodb: DynamoDBClient, operation: str, fault: str
+) -> None:
+    faults.fail(operation, fault, times=ATTEMPTS)
+    response = post_imports(GITHUB_IMPORT, headers={"idempotency-key": "keeps-failing"})
+    assert response.status == (503 if fault in THROTTLING else 500)
+    assert SECRET not in response.text
+    stored = len(stored_imports(dynamodb))
+    # Before the write nothing is stored; after it, the one import stays the only one for this key.
+    assert stored == (0 if operation == "PutItem" else 1)
+    faults.times = 0
+    retried = post_imports(GITHUB_IMPORT, headers={"idempotency-key": "keeps-failing"})
+    assert retried.status in {201, 409}
+    assert len(stored_imports(dynamodb)) <= 1
+
+
+def test_a_write_whose_response_is_lost_is_not_written_twice(dynamodb: DynamoDBClient) -> None:
+    """The transaction reaches DynamoDB, the connection drops, botocore retries it."""
+    seen_tokens: list[str] = []
+    dynamodb_itself = boto3.client("dynamodb", region_name="eu-west-1")  # not the handler's client
+
+    def write_then_drop(request: Any, **_: Any) -> None:
+        parameters = json.loads(request.body)
+        seen_tokens.append(parameters["ClientRequestToken"])
+        if len(seen_tokens) == 1:
+            del parameters["ClientRequestToken"]  # moto does not implement it; DynamoDB would
+            dynamodb_itself.transact_write_items(**parameters)
+            raise ConnectionClosedError(endpoint_url=request.url)
+
+    events = create_import.dynamodb.meta.events
+    events.register_first("before-send.dynamodb.TransactWriteItems", write_then_drop)
+    try:
+        response = post_imports(GITHUB_IMPORT)
+    finally:
+        events.unregister("before-send.dynamodb.TransactWriteItems", write_then_drop)
+    assert response.status == 201, response.text
+    assert len(seen_tokens) == 2
+    assert seen_tokens[0] == seen_tokens[1]  # DynamoDB itself would answer the retry as a success
+    [stored] = stored_imports(dynamodb)
+    assert int(stored["id"]["N"]) == response.json()["import"]["id"]
+
+
+CANCELLATIONS = {
+    "ThrottlingError": 503,
+    "ProvisionedThroughputExceeded": 503,
+    "TransactionConflict": 503,
+    "ItemCollectionSizeLimitExceeded": 500,
+    "ValidationError": 500,
+}
+
+
+@pytest.mark.parametrize(("reason", "status"), CANCELLATIONS.items())
+def test_a_transaction_cancelled_for_each_reason_is_answered_cleanly(
+    faults: FaultInjector, dynamodb: DynamoDBClient, reason: str, status: int
+) -> None:
+    def cancelled(request: Any) -> AWSResponse:
+        headers = HTTPHeaders()
+        headers["content-type"] = "application/x-amz-json-1.0"
+        reasons = [{"Code": "None"}, {"Code": reason, "Message": SECRET}, {"Code": "None"}]
+        payload = json.dumps(
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "message": f"Transaction cancelled [{reason}] {SECRET}",
+                "CancellationReasons": reasons,
+            }
+        ).encode()
+        return AWSResponse(request.url, 400, headers, _Body(payload))
+
+    FAULTS["cancelled"] = cancelled
+    try:
+        faults.fail("TransactWriteItems", "cancelled", times=ATTEMPTS)
+        response = post_imports(GITHUB_IMPORT)
+    finally:
+        del FAULTS["cancelled"]
+    assert_error(response, status)
+    assert SECRET not in response.text
+    no_partial_writes(dynamodb)
+
+
+def test_unprocessed_keys_are_read_again_then_given_up_as_busy(
+    faults: FaultInjector, dynamodb: DynamoDBClient, dynamodb_requests: RequestCounter
+) -> None:
+    def nothing_processed(request: Any) -> AWSResponse:
+        headers = HTTPHeaders()
+        headers["content-type"] = "application/x-amz-json-1.0"
+        payload = json.dumps({"Responses": {}, "UnprocessedKeys": json.loads(request.body)["RequestItems"]}).encode()
+        return AWSResponse(request.url, 200, headers, _Body(payload))
+
+    FAULTS["unprocessed"] = nothing_processed
+    try:
+        faults.fail("BatchGetItem", "unprocessed", times=1)
+        assert post_imports(GITHUB_IMPORT).status == 201  # read again, then answered
+        faults.injected, faults.times = 0, 100
+        response = post_imports(GITHUB_IMPORT)
+    finally:
+        del FAULTS["unprocessed"]
+    assert_error(response, 503)
+    assert response.headers["retry-after"] == "1"
+    assert len(stored_imports(dynamodb)) == 1
