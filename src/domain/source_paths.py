@@ -17,7 +17,6 @@ LOCAL_FOLDER_MAX_LENGTH = 1024
 # and forgive whitespace: credentials, ports, queries, fragments and extra path segments all fail here.
 # The name rules then refuse any '?', '#', '@', ':' or whitespace left in the two segments.
 _PUBLIC_REPOSITORY_URL = re.compile(r"https://github\.com/(?P<owner>[^/]+)/(?P<repo>[^/]+)")
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -61,8 +60,10 @@ def public_repository_url_problem(source_path: str) -> str | None:
 def local_folder_problem(source_path: str) -> str | None:
     if len(source_path) > LOCAL_FOLDER_MAX_LENGTH:
         return f"must be at most {LOCAL_FOLDER_MAX_LENGTH} characters"
-    if _CONTROL_CHARACTERS.search(source_path):
-        return "must not contain NUL or control characters"
+    if not all(character == " " or character.isprintable() for character in source_path):
+        # Control, format (zero-width, bidi overrides), separator and unassigned characters: invisible
+        # or misleading in a path, and a bidi override can make a path read as another.
+        return "must not contain NUL, control or invisible characters"
     if source_path.startswith("/"):
         return "must be a relative path, not an absolute one"
     segments = source_path.split("/")

@@ -120,6 +120,9 @@ INVALID_FOLDERS = [
     "a\tb",
     "a\x7fb",
     "a\x85b",
+    "a\u200bb",
+    "\u202eevil/txt.exe",
+    "a\u2028b",
     "x" * 1025,
 ]
 
