@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+
+def one_request_at_a_time(app: WSGIApplication) -> WSGIApplication:
+    """moto's backend does not make a conditional write atomic against concurrent requests, which
+    DynamoDB does; handling one request at a time restores that, while connections stay concurrent."""
+    lock = threading.Lock()
+
+    def serialized(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        with lock:
+            return list(app(environ, start_response))
+
+    return serialized
 
 
 class EmbeddedDynamoDB:
@@ -14,7 +31,7 @@ class EmbeddedDynamoDB:
 
     def __init__(self, host: str, port: int) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per DynamoDB call
-        app = DomainDispatcherApplication(create_backend_app)
+        app = one_request_at_a_time(DomainDispatcherApplication(create_backend_app))
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-dynamodb", daemon=True)
 

@@ -96,7 +96,8 @@ def request_handler_for(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
             elapsed_ms = (time.perf_counter() - started) * 1000
             print(
                 f"{self.command} {self.path.partition('?')[0]} {status} {elapsed_ms:.1f} ms",
@@ -104,8 +105,12 @@ def request_handler_for(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                 flush=True,
             )
 
-        # http.server dispatches on these names.
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve  # noqa: N815
+        def __getattr__(self, name: str) -> Any:
+            # http.server looks up do_<METHOD>; every method goes to the routes, like API Gateway,
+            # which answers an unknown method or path with 404 rather than 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             """Silenced: _serve logs one line per request itself."""

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 # Any credentials do for moto or DynamoDB Local; botocore only needs something to sign with.
-_PLACEHOLDER_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+LOCAL_REGION = "us-east-1"  # the region the local runtime uses unless AWS_DEFAULT_REGION says otherwise
+_PLACEHOLDER_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": LOCAL_REGION}
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,12 @@ def configure_handler_environment(dynamodb_endpoint: str) -> None:
     os.environ.update(function_environment() | {"DYNAMODB_ENDPOINT_URL": dynamodb_endpoint})
 
 
-def local_dynamodb_client(endpoint: str) -> DynamoDBClient:
+def local_dynamodb_client(endpoint: str, region: str | None = None) -> DynamoDBClient:
+    """A client for a local DynamoDB; moto and DynamoDB Local keep tables per region, like AWS."""
     return boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
-        region_name=os.environ.get("AWS_DEFAULT_REGION", _PLACEHOLDER_AWS["AWS_DEFAULT_REGION"]),
+        region_name=region or os.environ.get("AWS_DEFAULT_REGION", _PLACEHOLDER_AWS["AWS_DEFAULT_REGION"]),
         aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", _PLACEHOLDER_AWS["AWS_ACCESS_KEY_ID"]),
         aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", _PLACEHOLDER_AWS["AWS_SECRET_ACCESS_KEY"]),
     )

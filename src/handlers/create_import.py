@@ -40,8 +40,8 @@ from handlers.idempotency import (
     idempotency_key,
 )
 from handlers.request_body import (
+    content_type_for_powertools,
     envelope_problem,
-    normalized_media_type,
     strict_json_loads,
     unreadable_body_problem,
 )
@@ -228,6 +228,5 @@ def _message(entry: dict[str, Any]) -> str:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = event.get("headers") or {}
     for name in [name for name in headers if name.lower() == "content-type"]:
-        # Media types are case-insensitive, but Powertools compares them as written.
-        headers[name] = normalized_media_type(headers[name])
+        headers[name] = content_type_for_powertools(headers[name])
     return app.resolve(event, context)

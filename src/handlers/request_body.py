@@ -33,6 +33,22 @@ def is_json_media_type(content_type: str | None) -> bool:
     return media_type in {JSON_MEDIA_TYPE, f"{JSON_MEDIA_TYPE}; charset=utf-8"}
 
 
+# What a non-JSON Content-Type is replaced with before Powertools sees it (handlers/create_import.py).
+NOT_JSON_MEDIA_TYPE = "application/x-not-json"
+
+
+def content_type_for_powertools(content_type: str) -> str:
+    """The Content-Type as Powertools should see it: JSON types canonical, anything else opaque.
+
+    Powertools parses form and multipart bodies itself, and some malformed ones (a multipart type
+    without a boundary, non-Latin-1 text) raise errors that are not validation errors. This API takes
+    JSON only, so another type is passed on as one Powertools refuses without parsing: a 415, after
+    authentication like every other refusal.
+    """
+    media_type = normalized_media_type(content_type) or ""
+    return media_type if is_json_media_type(media_type) else NOT_JSON_MEDIA_TYPE
+
+
 def raw_body(body: str | None, is_base64_encoded: bool) -> bytes | None:
     """The body's bytes as the client sent them; None when base64 encoding is broken."""
     if not body:

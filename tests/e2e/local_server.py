@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,11 +39,16 @@ class LocalServer:
     api_port: int
     dynamodb_port: int
     banner: list[str] = field(default_factory=list)
+    stdout_lines: list[str] = field(default_factory=list)  # everything, the banner and the handler's logs
     stderr_lines: list[str] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def dynamodb_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.dynamodb_port}"
 
     def banner_value(self, label: str) -> str:
         return next(line.split(":", 1)[1].strip() for line in self.banner if line.strip().startswith(f"{label}:"))
@@ -73,26 +79,32 @@ class LocalServer:
 
 
 def start_local_server(
-    api_port: int | None = None, dynamodb_port: int | None = None, timeout: float = 90
+    api_port: int | None = None, dynamodb_port: int | None = None, timeout: float = 90, **settings: str
 ) -> LocalServer:
+    """`settings` are further environment variables, e.g. DYNAMODB_ENDPOINT_URL to share a DynamoDB."""
     api_port = api_port or free_port()
     dynamodb_port = dynamodb_port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "local.server"],
         cwd=ROOT,
-        env=local_environment(PORT=str(api_port), DYNAMODB_PORT=str(dynamodb_port)),
+        env=local_environment(PORT=str(api_port), DYNAMODB_PORT=str(dynamodb_port), **settings),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     server = LocalServer(process, api_port, dynamodb_port)
-    stdout_lines: queue.Queue[str | None] = queue.Queue()
-    threading.Thread(target=_pump, args=(process.stdout, stdout_lines.put), daemon=True).start()
-    threading.Thread(target=_pump, args=(process.stderr, server.stderr_lines.append), daemon=True).start()
+    ready: queue.Queue[str | None] = queue.Queue()
+
+    def keep_stdout(line: str) -> None:
+        server.stdout_lines.append(line)
+        ready.put(line)
+
+    threading.Thread(target=_pump, args=(process.stdout, keep_stdout, lambda: ready.put(None)), daemon=True).start()
+    threading.Thread(target=_pump, args=(process.stderr, server.stderr_lines.append, None), daemon=True).start()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            line = stdout_lines.get(timeout=1)
+            line = ready.get(timeout=1)
         except queue.Empty:
             continue
         if line is None:
@@ -104,8 +116,8 @@ def start_local_server(
     raise RuntimeError(f"local server did not start: {server.banner} {server.stderr_lines}")
 
 
-def _pump(stream: object, sink: object) -> None:
-    for line in stream:  # type: ignore[attr-defined]
-        sink(line)  # type: ignore[operator]
-    if getattr(sink, "__name__", "") == "put":
-        sink(None)  # type: ignore[operator]
+def _pump(stream: Iterable[str] | None, sink: Callable[[str], None], at_end: Callable[[], None] | None) -> None:
+    for line in stream or []:
+        sink(line)
+    if at_end is not None:
+        at_end()

@@ -208,3 +208,15 @@ def test_a_base64_body_that_is_not_base64_is_400() -> None:
     assert invoke(event).status == 400
     event["body"] = base64.b64encode(json.dumps(GITHUB_IMPORT).encode()).decode()[:-3]  # broken padding
     assert invoke(event).status == 400
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=", "application/x-www-form-urlencoded", "text/html"],
+)
+@pytest.mark.parametrize("raw", [b"source_type=github&source_path=a/b", "\u20ac=\u00fc".encode(), b"--x\r\n\r\n"])
+def test_form_and_multipart_bodies_are_415_and_never_parsed(content_type: str, raw: bytes) -> None:
+    # Found by schemathesis: Powertools' own multipart parser raised on a missing boundary (a 500).
+    response = post_imports(raw_body=raw, headers={"content-type": content_type})
+    assert response.status == 415
+    assert_well_formed(response)
