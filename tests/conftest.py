@@ -26,7 +26,8 @@ import moto  # noqa: E402 - moto must be imported before any boto3 client exists
 import pytest  # noqa: E402
 
 from handlers import create_import  # noqa: E402
-from local.demo import seed_demo_data  # noqa: E402
+from local import records  # noqa: E402
+from local.demo import DEMO_SESSION_TOKEN, seed_demo_data  # noqa: E402
 from local.tables import create_tables  # noqa: E402
 
 if TYPE_CHECKING:
@@ -94,3 +95,30 @@ def handler_logs() -> Iterator[JsonLogs]:
     previous = handler.setStream(logs.stream)
     yield logs
     handler.setStream(previous)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_session_token_is_ever_logged() -> Iterator[None]:
+    """Every line the handler logs during the whole suite, checked for every token the suite issued."""
+    suite_log = io.StringIO()
+    handler = logging.StreamHandler(suite_log)
+    handler.setFormatter(create_import.logger.registered_formatter)
+    service_logger = logging.getLogger(create_import.logger.service)  # the logger Powertools writes through
+    service_logger.addHandler(handler)
+    issued = {DEMO_SESSION_TOKEN}
+    put_session = records.put_session
+
+    def recording_put_session(*arguments: Any, **keywords: Any) -> str:
+        token = put_session(*arguments, **keywords)
+        issued.add(token)
+        return token
+
+    records.put_session = recording_put_session
+    yield
+    records.put_session = put_session
+    service_logger.removeHandler(handler)
+    logged = suite_log.getvalue()
+    assert logged, "the suite logged nothing, so this check checked nothing"
+    leaked = sorted(token for token in issued if token in logged)
+    assert not leaked, f"{len(leaked)} session tokens appear in the handler's logs"
+    assert "neptun-session=" not in logged

@@ -24,6 +24,9 @@ def server() -> Iterator[LocalServer]:
     running = start_local_server()
     yield running
     assert running.stop() == 0, running.stderr_lines
+    output = "".join(running.stdout_lines[len(running.banner) :] + running.stderr_lines)
+    assert running.session_token not in output  # only the banner shows it, once, on purpose
+    assert "neptun-session=" not in output
 
 
 def post(
