@@ -19,22 +19,13 @@ def _machine() -> str:
 
 
 def main() -> None:
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "SESSIONS_TABLE_NAME": "SessionsTable",
-            "DATA_TABLE_NAME": "DataTable",
-            "POWERTOOLS_SERVICE_NAME": "neptun-imports",
-            "POWERTOOLS_METRICS_NAMESPACE": "Neptun",
-        }
-    )
+    os.environ.update(cold_start.handler_environment())
     print(f"Machine: {_machine()}\n")
 
     print("1. DynamoDB requests per outcome (budget: 2 for a create, at most 1 for a refusal)")
     for outcome in requests_per_outcome.measure():
-        print(f"   {outcome.name:<24} {outcome.status}  {len(outcome.requests)}  {' + '.join(outcome.requests) or '-'}")
+        sent = " + ".join(outcome.requests) or "-"
+        print(f"   {outcome.name:<26} {outcome.status}  {len(outcome.requests)}  {sent}")
 
     cold = cold_start.measure()
     print(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench.events import create_event
 from bench.stub_dynamodb import STUB_TOKEN
+from local.template import function_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,19 +25,19 @@ class ProcessRun:
     peak_rss_mib: float
 
 
-def _environment() -> dict[str, str]:
-    environment = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "DYNAMODB_"))}
-    return environment | {
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+def handler_environment() -> dict[str, str]:
+    """The function's variables from template.yaml, with placeholder credentials and no endpoint."""
+    return function_environment() | {
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
-        "SESSIONS_TABLE_NAME": "SessionsTable",
-        "DATA_TABLE_NAME": "DataTable",
-        "POWERTOOLS_SERVICE_NAME": "neptun-imports",
-        "POWERTOOLS_METRICS_NAMESPACE": "Neptun",
-        "PYTHONDONTWRITEBYTECODE": "1",
+        "DYNAMODB_ENDPOINT_URL": "",
     }
+
+
+def _environment() -> dict[str, str]:
+    environment = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "DYNAMODB_"))}
+    return environment | handler_environment() | {"PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
 
 
 def run_once(arguments: list[str]) -> ProcessRun:

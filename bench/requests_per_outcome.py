@@ -28,7 +28,14 @@ def _cases(token: str) -> list[tuple[str, dict[str, Any]]]:
         ("project not found", create_event(token, project_id=790)),
         ("repository not covered", create_event(token, body=uncovered)),
         ("invalid body", create_event(token, body=BODY | {"source_type": "svn"})),
+        ("create, Idempotency-Key", _with_key(create_event(token), "bench-key")),
+        ("replay, same key", _with_key(create_event(token), "bench-key")),
     ]
+
+
+def _with_key(event: dict[str, Any], key: str) -> dict[str, Any]:
+    event["headers"]["idempotency-key"] = key
+    return event
 
 
 def measure() -> list[Outcome]:
