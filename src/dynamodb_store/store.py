@@ -89,12 +89,13 @@ class DynamoDBImportStore:
             failed = [i for i, code in enumerate(reasons) if code == _CONDITIONAL_CHECK_FAILED]
             if _PROJECT_CHECK in failed:
                 raise ProjectNotFound from cancelled
+            # The claims are Put with ReturnValuesOnConditionCheckFailure, so a reason carries the item
+            # that stood in the way (DynamoDB and moto both return it): no read, no GetItem grant.
             if _REQUEST_KEY_CLAIM_PUT in failed and request_key is not None:
-                claim = cancelled.response["CancellationReasons"][_REQUEST_KEY_CLAIM_PUT].get("Item")
-                raise self._already_stored(request_key, claim) from cancelled
+                raise _already_stored(cancelled.response["CancellationReasons"][_REQUEST_KEY_CLAIM_PUT]) from cancelled
             if _IMPORT_PUT in failed or _ID_CLAIM_PUT in failed:
-                id_claim = cancelled.response["CancellationReasons"][_ID_CLAIM_PUT].get("Item")
-                if self._written_by(write_token, new_import.id, id_claim):
+                id_claim: Mapping[str, Any] = cancelled.response["CancellationReasons"][_ID_CLAIM_PUT].get("Item", {})
+                if id_claim.get("write_token", {}).get("S") == write_token:
                     return  # our own first attempt went through; its response was lost
                 raise ImportIdTaken from cancelled
             if _TRANSIENT_CANCELLATIONS.intersection(reasons):
@@ -124,18 +125,6 @@ class DynamoDBImportStore:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
-
-    def _written_by(self, write_token: str, import_id: int, id_claim: Mapping[str, Any] | None) -> bool:
-        if id_claim is None:  # not every DynamoDB implementation returns it; read it then
-            key = keys.import_id_claim_key(import_id)
-            id_claim = self._client.get_item(TableName=self._data_table, Key=key, ConsistentRead=True).get("Item")
-        return id_claim is not None and id_claim.get("write_token", {}).get("S") == write_token
-
-    def _already_stored(self, request_key: str, claim: Mapping[str, Any] | None) -> AlreadyStoredForKey:
-        if claim is None:  # not every DynamoDB implementation returns it; read it then
-            key = keys.request_key_claim_key(request_key)
-            claim = self._client.get_item(TableName=self._data_table, Key=key, ConsistentRead=True)["Item"]
-        return AlreadyStoredForKey(_project_import(claim), claim.get("fingerprint", {}).get("S") or None)
 
     def _batch_get(self, request: dict[str, KeysAndAttributesTypeDef]) -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {}
@@ -186,6 +175,13 @@ class DynamoDBImportStore:
                 }
             },
         ]
+
+
+def _already_stored(reason: Mapping[str, Any]) -> AlreadyStoredForKey:
+    claim = reason.get("Item")
+    if claim is None:
+        raise StoredItemInvalid("DynamoDB did not return the request key claim that refused the write")
+    return AlreadyStoredForKey(_project_import(claim), claim.get("fingerprint", {}).get("S") or None)
 
 
 def _busy_or_itself(error: ClientError) -> Exception:

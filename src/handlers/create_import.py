@@ -145,8 +145,8 @@ def refuse_invalid_request(error: Exception) -> Response[Any]:
         service.approve(command)
     except ImportRefused as refusal:  # always: a command with a rejected body is refused
         return refuse(refusal)
-    except StorageBusy:
-        return error_responses.storage_busy_response()
+    except StorageBusy as busy:
+        return storage_busy(busy)
     except Exception as failure:  # e.g. DynamoDB down while reading the session
         return unexpected_error(failure)
     return unexpected_error(error)
@@ -228,5 +228,6 @@ def _message(entry: dict[str, Any]) -> str:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = event.get("headers") or {}
     for name in [name for name in headers if name.lower() == "content-type"]:
+        # Before Powertools parses the body: it must only ever parse JSON (see the function's docstring).
         headers[name] = content_type_for_powertools(headers[name])
     return app.resolve(event, context)

@@ -67,9 +67,10 @@ def test_the_printout_names_the_api_dynamodb_and_demo_cookie(server: LocalServer
     assert server.session_token
 
 
-def test_the_api_documents_python_httpx_example_gets_201(server: LocalServer) -> None:
+def run_example(server: LocalServer, *command: str) -> dict[str, Any]:
+    """Run one of the API document's examples against the server; return the body it printed."""
     result = subprocess.run(
-        [sys.executable, "examples/create_import_httpx.py"],
+        list(command),
         cwd=ROOT,
         env=local_environment(NEPTUN_API=server.base_url, NEPTUN_SESSION=server.session_token),
         capture_output=True,
@@ -78,21 +79,16 @@ def test_the_api_documents_python_httpx_example_gets_201(server: LocalServer) ->
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["import"]["neptun_user_id"] == 1
+    body: dict[str, Any] = json.loads(result.stdout)
+    return body
+
+
+def test_the_api_documents_python_httpx_example_gets_201(server: LocalServer) -> None:
+    assert run_example(server, sys.executable, "examples/create_import_httpx.py")["import"]["neptun_user_id"] == 1
 
 
 def test_the_api_documents_fetch_example_gets_201_in_node(server: LocalServer) -> None:
-    result = subprocess.run(
-        ["node", "examples/create_import_fetch.mjs"],
-        cwd=ROOT,
-        env=local_environment(NEPTUN_API=server.base_url, NEPTUN_SESSION=server.session_token),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["import"]["project_id"] == 789
+    assert run_example(server, "node", "examples/create_import_fetch.mjs")["import"]["project_id"] == 789
 
 
 def test_httpx_sees_the_documented_201(server: LocalServer) -> None:
