@@ -148,7 +148,7 @@ def banner(settings: LocalSettings, token: str | None, embedded: bool, tables: l
             f'    -H "Cookie: neptun-session={token}" \\',
             f"    -d '{body}'",
         ]
-    lines += ["", "Ctrl-C stops it. One line per request follows, then the handler's own JSON logs."]
+    lines += ["", "Ctrl-C stops it. Requests are logged one a line; the handler's JSON logs and metrics follow them."]
     return "\n".join(lines)
 
 
