@@ -458,3 +458,23 @@ def test_each_create_emits_an_import_created_metric_by_source_type(capsys: pytes
         ("local_folder", [1.0]),
     ]
     assert metrics[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Neptun"
+
+
+def test_session_project_and_installation_are_read_strongly_consistent(dynamodb: DynamoDBClient) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def keep(params: dict[str, Any], **_: Any) -> None:
+        sent.append(params)
+
+    events = create_import.dynamodb.meta.events
+    events.register("provide-client-params.dynamodb.BatchGetItem", keep)
+    try:
+        assert post_imports(GITHUB_IMPORT).status == 201
+    finally:
+        events.unregister("provide-client-params.dynamodb.BatchGetItem", keep)
+    [read] = sent
+    assert {table: request["ConsistentRead"] for table, request in read["RequestItems"].items()} == {
+        "SessionsTable": True,
+        "DataTable": True,
+    }
+    assert len(read["RequestItems"]["DataTable"]["Keys"]) == 2  # the project and the installation

@@ -17,6 +17,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
 from handlers import create_import
+from local import records
 from tests.api_client import GITHUB_IMPORT, post_imports
 from tests.integration.test_create_import_api import assert_error, stored_imports
 
@@ -268,3 +269,29 @@ def test_unprocessed_keys_are_read_again_then_given_up_as_busy(
     assert_error(response, 503)
     assert response.headers["retry-after"] == "1"
     assert len(stored_imports(dynamodb)) == 1
+
+
+def test_a_keyed_create_refused_at_the_write_leaves_nothing_even_if_its_record_cannot_be_removed(
+    faults: FaultInjector, dynamodb: DynamoDBClient
+) -> None:
+    """The project vanishes between read and write; Powertools then fails to delete its record."""
+
+    dynamodb_itself = boto3.client("dynamodb", region_name="eu-west-1")  # its DeleteItem is not faulted
+
+    def delete_project(**_: Any) -> None:
+        records.delete_project(dynamodb_itself, 1, 789)
+
+    events = create_import.dynamodb.meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", delete_project)
+    faults.fail("DeleteItem", "internal-error-500", times=ATTEMPTS)
+    try:
+        response = post_imports(GITHUB_IMPORT, headers={"idempotency-key": "vanishing-project"})
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", delete_project)
+    assert response.status == 500
+    assert SECRET not in response.text
+    no_partial_writes(dynamodb)
+    faults.times = 0
+    # The stale record never answers: the checks run first, and the project is gone.
+    assert post_imports(GITHUB_IMPORT, headers={"idempotency-key": "vanishing-project"}).status == 404
+    no_partial_writes(dynamodb)
