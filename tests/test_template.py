@@ -81,3 +81,12 @@ def test_powertools_is_configured_by_environment() -> None:
     assert variables["POWERTOOLS_SERVICE_NAME"] == "neptun-imports"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Neptun"
     assert "ImportsApiUrl" in load_template()["Outputs"]
+
+
+def test_the_api_writes_access_logs_without_cookies_or_headers() -> None:
+    api = load_template()["Resources"]["ImportsApi"]["Properties"]
+    log_format = api["AccessLogSettings"]["Format"]
+    assert "$context.requestId" in log_format
+    assert "$context.status" in log_format
+    assert "cookie" not in log_format.lower()
+    assert "header" not in log_format.lower()
