@@ -33,6 +33,19 @@ def local_environment(**overrides: str) -> dict[str, str]:
     return environment | overrides
 
 
+def run_in_repository(command: list[str], timeout: float = 120, **environment: str) -> subprocess.CompletedProcess[str]:
+    """Run a command from the repository root with the local environment plus `environment`."""
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env=local_environment(**environment),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @dataclass
 class LocalServer:
     process: subprocess.Popen[str]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.local_server import ROOT, LocalServer, local_environment, start_local_server
+from tests.e2e.local_server import LocalServer, run_in_repository, start_local_server
 
 MAX_EXAMPLES = 150  # per phase; bounded so that the test command stays quick
 CHECKS = [
@@ -31,7 +30,7 @@ def server() -> Iterator[LocalServer]:
 
 def test_schemathesis_finds_no_server_error_and_no_undocumented_response(server: LocalServer, tmp_path: Path) -> None:
     report = tmp_path / "events.ndjson"
-    result = subprocess.run(
+    result = run_in_repository(
         [
             str(Path(sys.executable).with_name("st")),
             "run",
@@ -49,12 +48,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(server:
             "--report-ndjson-path",
             str(report),
         ],
-        cwd=ROOT,
-        env=local_environment(),
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:]
     responses = [

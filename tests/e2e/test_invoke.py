@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.local_server import ROOT, local_environment
+from tests.e2e.local_server import ROOT, run_in_repository
 
 EVENTS = sorted((ROOT / "events").glob("[0-9][0-9][0-9]-*.json"))
 
 
 @pytest.mark.parametrize("event_file", EVENTS, ids=[path.stem for path in EVENTS])
 def test_invoke_prints_the_lambda_response_with_the_intended_status(event_file: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "local.invoke", str(event_file.relative_to(ROOT))],
-        cwd=ROOT,
-        env=local_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_in_repository([sys.executable, "-m", "local.invoke", str(event_file.relative_to(ROOT))])
     assert result.returncode == 0, result.stderr
     response = json.loads(result.stdout)  # stdout is the response alone; logs and metrics go to stderr
     assert response["statusCode"] == int(event_file.name[:3])

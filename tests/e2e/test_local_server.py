@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.local_server import ROOT, LocalServer, local_environment, start_local_server
+from tests.e2e.local_server import LocalServer, run_in_repository, start_local_server
 
 IMPORTS = "/api/users/{user}/projects/{project}/resources/imports"
 GITHUB_IMPORT = {"source_type": "github", "source_path": "username/repository", "title": "My GitHub Import"}
@@ -69,15 +69,7 @@ def test_the_printout_names_the_api_dynamodb_and_demo_cookie(server: LocalServer
 
 def run_example(server: LocalServer, *command: str) -> dict[str, Any]:
     """Run one of the API document's examples against the server; return the body it printed."""
-    result = subprocess.run(
-        list(command),
-        cwd=ROOT,
-        env=local_environment(NEPTUN_API=server.base_url, NEPTUN_SESSION=server.session_token),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_repository(list(command), NEPTUN_API=server.base_url, NEPTUN_SESSION=server.session_token)
     assert result.returncode == 0, result.stderr
     body: dict[str, Any] = json.loads(result.stdout)
     return body
@@ -141,15 +133,11 @@ def test_an_unknown_route_is_answered_like_api_gateway(server: LocalServer) -> N
 
 def test_a_session_added_with_the_admin_command_works(server: LocalServer) -> None:
     def admin(*arguments: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-m", "local.admin", *arguments],
-            cwd=ROOT,
-            env=local_environment(DYNAMODB_PORT=str(server.dynamodb_port)),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout
+        result = run_in_repository(
+            [sys.executable, "-m", "local.admin", *arguments], DYNAMODB_PORT=str(server.dynamodb_port)
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
 
     cookie = admin("session", "--user", "2").strip().removeprefix("Cookie: ")
     admin("project", "--user", "2", "--project", "5")
@@ -184,14 +172,6 @@ def test_each_request_is_logged_with_method_path_status_and_milliseconds(server:
 
 
 def test_a_port_in_use_is_a_one_line_error_naming_the_variable(server: LocalServer) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "local.server"],
-        cwd=ROOT,
-        env=local_environment(PORT=str(server.api_port), DYNAMODB_PORT="0"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_repository([sys.executable, "-m", "local.server"], PORT=str(server.api_port), DYNAMODB_PORT="0")
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: port {server.api_port} is already in use; set PORT to use another one"
