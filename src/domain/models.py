@@ -14,6 +14,8 @@ from domain import source_paths
 MAX_SAFE_INTEGER = 2**53 - 1
 TITLE_MAX_LENGTH = 255
 DESCRIPTION_MAX_LENGTH = 4000
+# How long an Idempotency-Key replays its first create.
+REQUEST_KEY_WINDOW_SECONDS = 24 * 3600
 _NO_OFFSET = timedelta(0)
 
 

@@ -17,7 +17,7 @@ from domain.access import (
     Session,
 )
 from domain.errors import AlreadyStoredForKey, ImportIdTaken, ProjectNotFound, StorageBusy
-from domain.models import ProjectImport, format_utc_timestamp
+from domain.models import REQUEST_KEY_WINDOW_SECONDS, ProjectImport, format_utc_timestamp
 from dynamodb_store import keys
 from dynamodb_store.throttling import is_throttling
 
@@ -34,16 +34,10 @@ if TYPE_CHECKING:
 _MAX_BATCH_GET_ROUNDS = 4
 _FIRST_UNPROCESSED_PAUSE_SECONDS = 0.05
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
-# Errors that mean "not now": botocore's standard mode has already retried them when they reach us.
-_THROTTLING_ERRORS = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
-)
 # Cancellation reasons of a transaction that a later attempt may not meet.
 _TRANSIENT_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
 # The order of the write transaction's items, to read its cancellation reasons by position.
 _PROJECT_CHECK, _IMPORT_PUT, _ID_CLAIM_PUT, _REQUEST_KEY_CLAIM_PUT = range(4)
-# A request key claim lives as long as Powertools' idempotency records: 24 hours (TTL attribute).
-REQUEST_KEY_CLAIM_SECONDS = 24 * 3600
 
 
 class StoredItemInvalid(Exception):
@@ -107,7 +101,8 @@ class DynamoDBImportStore:
     def _request_key_claim(
         self, new_import: ProjectImport, request_key: str, fingerprint: str | None
     ) -> TransactWriteItemTypeDef:
-        expires_at = int(new_import.created_at.timestamp()) + REQUEST_KEY_CLAIM_SECONDS
+        # Kept (TTL) as long as a key may replay, like Powertools' own records.
+        expires_at = int(new_import.created_at.timestamp()) + REQUEST_KEY_WINDOW_SECONDS
         item = (
             keys.request_key_claim_key(request_key)
             | _import_attributes(new_import)

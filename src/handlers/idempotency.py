@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from domain.create_import import ApprovedImport, ImportService
 from domain.errors import RequestKeyReused, RequestProblem, RequestRejected, StorageBusy
-from domain.models import ProjectImport
+from domain.models import REQUEST_KEY_WINDOW_SECONDS, ProjectImport
 from dynamodb_store.throttling import is_throttling
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 IDEMPOTENCY_KEY_HEADER = "idempotency-key"
-REPLAY_WINDOW_SECONDS = 24 * 3600
 # The draft makes the value a structured-field string ("..."); a bare token is accepted too.
 _KEY = re.compile(r'"(?P<quoted>[\x21\x23-\x7e]{1,255})"|(?P<bare>[\x21\x23-\x7e]{1,255})')
 
@@ -105,7 +104,7 @@ class IdempotentCreates:
             event_key_jmespath="key",
             payload_validation_jmespath="payload",
             raise_on_no_idempotency_key=True,
-            expires_after_seconds=REPLAY_WINDOW_SECONDS,
+            expires_after_seconds=REQUEST_KEY_WINDOW_SECONDS,
         )
         service = self._service
 
