@@ -90,9 +90,10 @@ def create_project_import(
     request: Annotated[CreateImportRequest, Body()],
 ) -> Response[Any]:
     event = app.current_event
-    key = idempotency_key(event.headers.get(IDEMPOTENCY_KEY_HEADER))
+    headers = event.headers  # Powertools builds a case-insensitive copy on every access
+    key = idempotency_key(headers.get(IDEMPOTENCY_KEY_HEADER))
     body: CreateImportRequest | RequestRejected = envelope_problem(
-        event.headers.get("content-type"), event.body, bool(event.is_base64_encoded)
+        headers.get("content-type"), event.body, bool(event.is_base64_encoded)
     ) or (key if isinstance(key, RequestRejected) else request)
     approved = service.approve(
         CreateImportCommand(
