@@ -29,11 +29,12 @@ help:
 	@echo "make deploy     sam build, then sam deploy --guided"
 
 $(UV):
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@echo "Creating $(VENV) with $(PYTHON) and installing the locked dependencies (first run only)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 install: $(UV)
-	$(UV) sync --frozen --quiet --python $(VENV)/bin/python
+	@$(UV) sync --frozen --quiet --python $(VENV)/bin/python
 
 $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 	# --seed: `sam build` runs pip from the Python 3.13 it finds on PATH, which is this one.
@@ -71,7 +72,7 @@ lock: install
 	$(MAKE) requirements
 
 run: install
-	$(RUN) -m local.server
+	@$(RUN) -m local.server
 
 invoke: install
 	$(RUN) -m local.invoke $(EVENT)
