@@ -29,6 +29,10 @@ from local.template import Route, http_api_routes
 
 OPENAPI_PATH = "/openapi.json"
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding"}
+# API Gateway's own payload limit; a larger declared body is refused before it is read.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+_MAX_LENGTH_DIGITS = 18
+_JSON = [("content-type", "application/json")]
 
 
 class LocalApi:
@@ -84,12 +88,7 @@ def request_handler_for(api: LocalApi) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             started = time.perf_counter()
-            if "chunked" in self.headers.get("transfer-encoding", "").lower():
-                status, headers, payload = 411, [("content-type", "application/json")], b'{"message":"Length Required"}'
-            else:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                incoming = [(name, value) for name, value in self.headers.items() if name.lower() not in _HOP_BY_HOP]
-                status, headers, payload = api.respond(self.command, self.path, incoming, body, self.client_address[0])
+            status, headers, payload = self._answer()
             self.send_response(status)
             for name, value in headers:
                 if name.lower() != "content-length":
@@ -99,11 +98,22 @@ def request_handler_for(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(payload)
             elapsed_ms = (time.perf_counter() - started) * 1000
-            print(
-                f"{self.command} {self.path.partition('?')[0]} {status} {elapsed_ms:.1f} ms",
-                file=sys.stderr,
-                flush=True,
-            )
+            request_line = f"{self.command} {self.path.partition('?')[0]}"
+            print(f"{escaped(request_line)} {status} {elapsed_ms:.1f} ms", file=sys.stderr, flush=True)
+
+        def _answer(self) -> tuple[int, list[tuple[str, str]], bytes]:
+            if "chunked" in self.headers.get("transfer-encoding", "").lower():
+                return 411, _JSON, b'{"message":"Length Required"}'
+            length = declared_length(self.headers.get_all("content-length") or [])
+            if length is None or length > MAX_PAYLOAD_BYTES:
+                # The body's end is unknown (or not worth reading): answer, then drop the connection.
+                self.close_connection = True
+                if length is None:
+                    return 400, _JSON, b'{"message":"Bad Request"}'
+                return 413, _JSON, b'{"message":"Request Entity Too Large"}'
+            body = self.rfile.read(length)
+            incoming = [(name, value) for name, value in self.headers.items() if name.lower() not in _HOP_BY_HOP]
+            return api.respond(self.command, self.path, incoming, body, self.client_address[0])
 
         def __getattr__(self, name: str) -> Any:
             # http.server looks up do_<METHOD>; every method goes to the routes, like API Gateway,
@@ -116,6 +126,28 @@ def request_handler_for(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             """Silenced: _serve logs one line per request itself."""
 
     return Handler
+
+
+def declared_length(values: list[str]) -> int | None:
+    """The Content-Length a request declares (0 without one), or None when it is malformed.
+
+    Plain decimal digits only, and several headers must agree (RFC 9110, 8.6).
+    """
+    if not values:
+        return 0
+    distinct = {value.strip() for value in values}
+    if len(distinct) != 1:
+        return None
+    [value] = distinct
+    if not (value.isascii() and value.isdigit()):
+        return None
+    # Past int()'s digit limit a length would raise; anything that long is far too large anyway.
+    return int(value) if len(value) <= _MAX_LENGTH_DIGITS else MAX_PAYLOAD_BYTES + 1
+
+
+def escaped(text: str) -> str:
+    """Text safe for a terminal: control and other unprintable characters as Python escapes."""
+    return "".join(character if character.isprintable() else ascii(character)[1:-1] for character in text)
 
 
 def banner(settings: LocalSettings, token: str | None, embedded: bool, tables: list[str]) -> str:

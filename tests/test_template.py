@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
+from dynamodb_store import keys
 from local.template import Intrinsic, http_api_routes, load_template, resources_of_type
 
 FUNCTION = load_template()["Resources"]["CreateImportFunction"]
@@ -44,6 +46,42 @@ def test_dynamodb_statements_name_exact_actions_on_exact_tables() -> None:
         resources = as_list(statement["Resource"])
         assert all(isinstance(resource, Intrinsic) and resource.tag == "GetAtt" for resource in resources)
         assert all("*" not in action for action in as_list(statement["Action"]))
+
+
+def put_statements_on_the_data_table() -> list[dict[str, Any]]:
+    return [
+        statement
+        for statement in policy_statements()
+        if "dynamodb:PutItem" in as_list(statement["Action"])
+        and any(resource.value == "DataTable.Arn" for resource in as_list(statement["Resource"]))
+    ]
+
+
+def may_put_into(partition: str) -> bool:
+    """Whether some PutItem grant on the data table allows an item in this partition (IAM's StringLike)."""
+    for statement in put_statements_on_the_data_table():
+        condition = statement.get("Condition", {})
+        allowed = condition.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+        if allowed is None or any(fnmatch.fnmatchcase(partition, pattern) for pattern in as_list(allowed)):
+            return True
+    return False
+
+
+def partition_of(key: keys.Key) -> str:
+    value = key[keys.PARTITION_KEY]
+    assert "S" in value
+    return value["S"]
+
+
+def test_puts_on_the_data_table_reach_only_the_partitions_the_function_writes() -> None:
+    [statement] = put_statements_on_the_data_table()
+    assert set(statement["Condition"]) == {"ForAllValues:StringLike"}, "one condition, on the leading keys"
+    assert as_list(statement["Action"]) == ["dynamodb:PutItem"], "the condition must not narrow other actions"
+    written = [keys.import_key(1, 789, 42), keys.import_id_claim_key(42), keys.request_key_claim_key("1:key")]
+    assert all(may_put_into(partition_of(key)) for key in written)
+    never_written = [keys.project_key(1, 789), keys.installation_key(1, "username"), keys.project_key(12, 3456)]
+    assert not any(may_put_into(partition_of(key)) for key in never_written)
+    assert not may_put_into("GITHUB_LINK#5")
 
 
 def test_function_runs_python_3_13_on_arm64_with_tracing() -> None:

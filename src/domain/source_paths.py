@@ -6,6 +6,7 @@ Each rule returns None for a valid path, or one sentence saying what is wrong wi
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 # GitHub's own naming rules: an account login is 1-39 letters, digits or single hyphens, never at
@@ -57,13 +58,37 @@ def public_repository_url_problem(source_path: str) -> str | None:
     return None
 
 
+# Printable to Python, yet drawn as nothing: Hangul fillers and the blank Braille pattern.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def local_folder_problem(source_path: str) -> str | None:
     if len(source_path) > LOCAL_FOLDER_MAX_LENGTH:
         return f"must be at most {LOCAL_FOLDER_MAX_LENGTH} characters"
-    if not all(character == " " or character.isprintable() for character in source_path):
-        # Control, format (zero-width, bidi overrides), separator and unassigned characters: invisible
-        # or misleading in a path, and a bidi override can make a path read as another.
+    problem = _folder_path_problem(source_path)
+    # Whatever reads the path later may apply Unicode compatibility normalization (NFKC), which turns
+    # fullwidth and leader dots and slashes into '.', '..' and '/': the rules hold for both forms.
+    normalized = unicodedata.normalize("NFKC", source_path)
+    if problem is None and normalized != source_path:
+        problem = _folder_path_problem(normalized)
+        if problem is not None:
+            return f"{problem}, also once compatibility characters are normalized (Unicode NFKC)"
+    return problem
+
+
+def _folder_path_problem(source_path: str) -> str | None:
+    if not all(_is_visible(character) for character in source_path):
+        # Control, format (zero-width, bidi overrides), separator, unassigned and blank characters:
+        # invisible or misleading in a path, and a bidi override can make a path read as another.
         return "must not contain NUL, control or invisible characters"
+    return _relative_path_problem(source_path)
+
+
+def _is_visible(character: str) -> bool:
+    return character == " " or (character.isprintable() and character not in _BLANK_LETTERS)
+
+
+def _relative_path_problem(source_path: str) -> str | None:
     if source_path.startswith("/"):
         return "must be a relative path, not an absolute one"
     segments = source_path.split("/")

@@ -68,6 +68,7 @@ def _plain_decimal_digits(value: object) -> object:
 ResourceId = Annotated[int, BeforeValidator(_plain_decimal_digits), Field(ge=1, le=MAX_SAFE_INTEGER)]
 _resource_id = TypeAdapter(ResourceId)
 INVALID_PATH_MESSAGE = f"user_id and project_id must be whole numbers from 1 to {MAX_SAFE_INTEGER}."
+PATH_ID_RULE = f"must be a whole number from 1 to {MAX_SAFE_INTEGER} in plain decimal digits"
 
 
 @app.post(
@@ -139,7 +140,7 @@ def refuse_invalid_request(error: Exception) -> Response[Any]:
     )
     command = CreateImportCommand(
         session_token=_session_token(event),
-        project=_project_key(event.path_parameters or {}, validation_errors),
+        project=_project_key(event.path_parameters or {}),
         body=body_rejected,
     )
     try:
@@ -175,7 +176,16 @@ def unexpected_error(error: Exception) -> Response[Any]:
     return error_responses.error_response(HTTPStatus.INTERNAL_SERVER_ERROR, error_responses.INTERNAL_ERROR_MESSAGE)
 
 
-def no_such_route(_: Exception) -> Response[Any]:
+def no_such_route(error: Exception) -> Response[Any]:
+    """Powertools matched no route: a path segment it does not match, or a hand-made event.
+
+    API Gateway sends this function only its own route, whose `{user_id}` and `{project_id}` match
+    any segment; Powertools' patterns match fewer characters (not `"`, `\\` or a backtick). Such a
+    request is an invalid path, refused after authentication like any other.
+    """
+    routed_here = app.current_event.path_parameters or {}
+    if {"user_id", "project_id"} <= routed_here.keys() and isinstance(_project_key(routed_here), RequestRejected):
+        return refuse_invalid_request(error)
     return error_responses.error_response(HTTPStatus.NOT_FOUND, "There is no such route.")
 
 
@@ -200,17 +210,18 @@ def _session_token(event: APIGatewayProxyEventV2) -> str | None:
     return session_token(event.cookies or [event.headers.get("cookie", "")])
 
 
-def _project_key(path_parameters: dict[str, str], validation_errors: Sequence[Any]) -> ProjectKey | RequestRejected:
-    path_errors = _field_errors(validation_errors, "path")
-    if not path_errors:
+def _project_key(path_parameters: dict[str, str]) -> ProjectKey | RequestRejected:
+    """The path's ids by our own rule, so an invalid path names its fields however validation ended."""
+    ids: dict[str, int] = {}
+    errors: list[FieldError] = []
+    for name in ("user_id", "project_id"):
         try:
-            return ProjectKey(
-                user_id=_resource_id.validate_python(path_parameters.get("user_id")),
-                project_id=_resource_id.validate_python(path_parameters.get("project_id")),
-            )
+            ids[name] = _resource_id.validate_python(path_parameters.get(name))
         except ValidationError:
-            pass
-    return RequestRejected(RequestProblem.INVALID_PATH, INVALID_PATH_MESSAGE, path_errors)
+            errors.append(FieldError(field=name, message=PATH_ID_RULE))
+    if errors:
+        return RequestRejected(RequestProblem.INVALID_PATH, INVALID_PATH_MESSAGE, tuple(errors))
+    return ProjectKey(user_id=ids["user_id"], project_id=ids["project_id"])
 
 
 def _field_errors(validation_errors: Sequence[Any], location: str) -> tuple[FieldError, ...]:

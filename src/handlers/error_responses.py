@@ -21,6 +21,10 @@ from domain.errors import (
 )
 
 INTERNAL_ERROR_MESSAGE = "Something went wrong on our side; try again later."
+# A 400 lists at most this many field errors, each field name cut to at most this many characters,
+# so a body of thousands of unknown (or very long) keys cannot make the answer larger than the question.
+MAX_LISTED_FIELD_ERRORS = 20
+MAX_FIELD_NAME_CHARACTERS = 100
 
 _STATUS_OF_PROBLEM = {
     RequestProblem.INVALID_PATH: HTTPStatus.BAD_REQUEST,
@@ -64,8 +68,20 @@ def refusal_response(refusal: ImportRefused) -> Response[Any]:
 def error_response(status: HTTPStatus, message: str, errors: tuple[FieldError, ...] = ()) -> Response[Any]:
     body: dict[str, Any] = {"statusCode": int(status), "message": message}
     if errors:
-        body["errors"] = [{"field": error.field, "message": error.message} for error in errors]
+        unlisted = len(errors) - MAX_LISTED_FIELD_ERRORS
+        if unlisted > 0:
+            listed = f"The first {MAX_LISTED_FIELD_ERRORS} problems are listed; {unlisted} more are not."
+            body["message"] = f"{message} {listed}"
+        body["errors"] = [
+            {"field": _shortened(error.field), "message": error.message} for error in errors[:MAX_LISTED_FIELD_ERRORS]
+        ]
     return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _shortened(field: str) -> str:
+    if len(field) <= MAX_FIELD_NAME_CHARACTERS:
+        return field
+    return field[: MAX_FIELD_NAME_CHARACTERS - 1] + "…"
 
 
 # Throttling that outlived the SDK's retries passes in seconds; a client should wait before retrying.

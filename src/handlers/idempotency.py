@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from domain.create_import import ApprovedImport, ImportService
-from domain.errors import RequestKeyReused, RequestProblem, RequestRejected, StorageBusy
+from domain.errors import FieldError, RequestKeyReused, RequestProblem, RequestRejected, StorageBusy
 from domain.models import REQUEST_KEY_WINDOW_SECONDS, ProjectImport
 from dynamodb_store.throttling import is_throttling
 
@@ -40,9 +40,11 @@ def idempotency_key(header_value: str | None) -> str | RequestRejected | None:
         return None
     match = _KEY.fullmatch(header_value.strip())
     if match is None:
+        rule = "must be 1 to 255 visible ASCII characters, optionally in double quotes"
         return RequestRejected(
             RequestProblem.INVALID_IDEMPOTENCY_KEY,
-            "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
+            f"The Idempotency-Key header {rule}.",
+            (FieldError(field="Idempotency-Key", message=rule),),
         )
     return match["quoted"] or match["bare"]
 

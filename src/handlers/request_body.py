@@ -7,7 +7,7 @@ import binascii
 import json
 from typing import Any
 
-from domain.errors import RequestProblem, RequestRejected
+from domain.errors import FieldError, RequestProblem, RequestRejected
 
 MAX_BODY_BYTES = 64 * 1024
 JSON_MEDIA_TYPE = "application/json"
@@ -49,6 +49,19 @@ def content_type_for_powertools(content_type: str) -> str:
     return media_type if is_json_media_type(media_type) else NOT_JSON_MEDIA_TYPE
 
 
+def body_size(body: str | None, is_base64_encoded: bool) -> int:
+    """The body's size in bytes as the client sent it, from the text alone (no decoding).
+
+    For base64 it is the decoded size, computed from the encoded length, so that a body whose
+    base64 is broken is still measured the same way as any other.
+    """
+    if not body:
+        return 0
+    if is_base64_encoded:
+        return len(body.rstrip("=")) * 3 // 4
+    return len(body.encode("utf-8", errors="surrogatepass"))
+
+
 def raw_body(body: str | None, is_base64_encoded: bool) -> bytes | None:
     """The body's bytes as the client sent them; None when base64 encoding is broken."""
     if not body:
@@ -65,8 +78,7 @@ def envelope_problem(content_type: str | None, body: str | None, is_base64_encod
     """What is wrong with the body as a whole (media type, size), if anything. Cheap: no parsing."""
     if not is_json_media_type(content_type):
         return UNSUPPORTED_MEDIA_TYPE
-    raw = raw_body(body, is_base64_encoded)
-    if raw is not None and len(raw) > MAX_BODY_BYTES:
+    if body_size(body, is_base64_encoded) > MAX_BODY_BYTES:
         return BODY_TOO_LARGE
     return None
 
@@ -85,23 +97,44 @@ def unreadable_body_problem(
         strict_json_loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         return _invalid_body("The body is not valid UTF-8.")
+    except BodyNotAnObject as error:
+        return _invalid_body(f"{error.msg}.")
     except json.JSONDecodeError as error:
         return _invalid_body(f"The body is not valid JSON: {error.msg}.")
     return None
 
 
-def strict_json_loads(text: str) -> Any:
-    """json.loads that refuses what JSON parsers disagree on, and bodies too large to parse.
+class BodyNotAnObject(json.JSONDecodeError):
+    """Valid JSON, but not the one JSON object every body must be."""
 
-    Duplicate keys (which one wins differs between parsers), NaN and Infinity (not JSON) and nesting
-    deep enough to exhaust the parser are all reported as JSON syntax errors.
+
+def strict_json_loads(text: str) -> dict[str, Any]:
+    """json.loads that refuses what JSON parsers disagree on, and anything but one JSON object.
+
+    Duplicate keys (which one wins differs between parsers), NaN and Infinity (not JSON), nesting
+    deep enough to exhaust the parser and integers past Python's digit limit (a plain ValueError
+    from int()) are all reported as JSON syntax errors, the one error Powertools turns into a
+    validation error. A top-level array or scalar is refused here too: Powertools would otherwise
+    validate an array's first element as the body and ignore the rest.
     """
     if len(text) > MAX_BODY_BYTES:  # characters never outnumber the UTF-8 bytes they came from
         raise json.JSONDecodeError("the body is too large to parse", text[:0], 0)
     try:
-        return json.loads(text, object_pairs_hook=_object_without_duplicate_keys, parse_constant=_no_constants)
+        parsed = json.loads(text, object_pairs_hook=_object_without_duplicate_keys, parse_constant=_no_constants)
     except RecursionError:
         raise json.JSONDecodeError("the body is nested too deeply", text[:0], 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # int()'s limit on digits (sys.get_int_max_str_digits), not a JSONDecodeError
+        raise json.JSONDecodeError("a number has too many digits", text[:0], 0) from None
+    if not isinstance(parsed, dict):
+        raise BodyNotAnObject(f"The body must be one JSON object, not {_json_kind(parsed)}", text[:0], 0)
+    return parsed
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
 
 
 def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -118,4 +151,4 @@ def _no_constants(constant: str) -> Any:
 
 
 def _invalid_body(message: str) -> RequestRejected:
-    return RequestRejected(RequestProblem.INVALID_BODY, message)
+    return RequestRejected(RequestProblem.INVALID_BODY, message, (FieldError(field="body", message=message),))

@@ -80,6 +80,13 @@ class LocalServer:
                 break
         return "\n".join(lines)
 
+    def stderr_lines_containing(self, text: str, timeout: float = 10) -> list[str]:
+        """The server's stderr lines with `text`, waiting for the first to arrive (it is read in a thread)."""
+        deadline = time.monotonic() + timeout
+        while not (found := [line for line in self.stderr_lines if text in line]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return found
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends

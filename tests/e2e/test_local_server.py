@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -175,3 +176,46 @@ def test_a_port_in_use_is_a_one_line_error_naming_the_variable(server: LocalServ
     result = run_in_repository([sys.executable, "-m", "local.server"], PORT=str(server.api_port), DYNAMODB_PORT="0")
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: port {server.api_port} is already in use; set PORT to use another one"
+
+
+def raw_exchange(server: LocalServer, request: bytes) -> bytes:
+    """Send bytes as they are, as a hand-written client would; return everything the server answers."""
+    with socket.create_connection(("127.0.0.1", server.api_port), timeout=30) as connection:
+        connection.sendall(request)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("content_length", "status"),
+    [
+        (b"abc", b"400"),
+        (b"-5", b"400"),
+        (b"1e3", b"400"),
+        (b"5\r\nContent-Length: 6", b"400"),
+        (b"9" * 5000, b"413"),
+        (b"20000000", b"413"),
+    ],
+    ids=["letters", "negative", "exponent", "two-disagreeing", "past-int-digit-limit", "over-api-gateway-limit"],
+)
+def test_a_malformed_or_huge_content_length_gets_an_answer(
+    server: LocalServer, content_length: bytes, status: bytes
+) -> None:
+    path = IMPORTS.format(user=1, project=789).encode()
+    answer = raw_exchange(
+        server, b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: " + content_length + b"\r\n\r\n{}"
+    )
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:200]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["message"]
+
+
+def test_control_characters_in_a_path_are_escaped_in_the_log_line(server: LocalServer) -> None:
+    raw_exchange(server, b"GET /evil\x1b[2J\x07here HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    logged = server.stderr_lines_containing("/evil")
+    assert logged, server.stderr_lines
+    assert "\x1b" not in "".join(logged)
+    assert "\x07" not in "".join(logged)
+    assert any("/evil\\x1b[2J\\x07here 404 " in line for line in logged)

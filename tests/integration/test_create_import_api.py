@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from domain.access import session_token_hash
 from domain.models import MAX_SAFE_INTEGER
+from dynamodb_store.keys import session_key
 from handlers import create_import
 from local import records
 from local.demo import DEMO_PROJECT_ID, DEMO_USER_ID
@@ -249,6 +253,28 @@ def expired_token(dynamodb: DynamoDBClient) -> str:
 def test_missing_unknown_or_ambiguous_sessions_are_401_with_one_message(cookie_header: str) -> None:
     body = assert_error(post_imports(GITHUB_IMPORT, cookie_header=cookie_header), 401)
     assert body["message"] == UNAUTHENTICATED_MESSAGE
+
+
+def test_a_session_expiring_this_very_second_is_401(dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = records.put_session(dynamodb, DEMO_USER_ID, lifetime_seconds=30)
+    stored = dynamodb.get_item(TableName="SessionsTable", Key=session_key(session_token_hash(token) or ""))
+    expires_at = int(stored["Item"]["expires_at"]["N"])
+    assert expires_at > time.time()  # live by the real clock; the handler's clock now stands at its expiry
+    monkeypatch.setattr(create_import.service, "_clock", lambda: datetime.fromtimestamp(expires_at, UTC))
+    body = assert_error(post_imports(GITHUB_IMPORT, token=token), 401)
+    assert body["message"] == UNAUTHENTICATED_MESSAGE
+    assert stored_imports(dynamodb) == []
+
+
+def test_an_absolute_folder_is_400_saying_so(dynamodb: DynamoDBClient) -> None:
+    body = assert_error(post_imports({"source_type": "local_folder", "source_path": "/home/me/project"}), 400)
+    assert body["errors"] == [
+        {
+            "field": "source_path",
+            "message": "must be a relative path, not an absolute one (for source_type 'local_folder')",
+        }
+    ]
+    assert stored_imports(dynamodb) == []
 
 
 def test_an_expired_session_is_401_even_before_ttl_deletes_it(dynamodb: DynamoDBClient) -> None:

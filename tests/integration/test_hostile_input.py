@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handlers.error_responses import MAX_FIELD_NAME_CHARACTERS, MAX_LISTED_FIELD_ERRORS
 from local.apigw_event import http_api_event
 from local.demo import DEMO_SESSION_TOKEN
 from tests.api_client import GITHUB_IMPORT, IMPORTS_ROUTE, HttpResponse, imports_path, invoke, post_imports
@@ -19,6 +20,8 @@ from tests.integration.test_create_import_api import stored_imports
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from tests.conftest import JsonLogs
 
 pytestmark = pytest.mark.usefixtures("demo_token")
 # Random on a developer's machine, to keep exploring; the same examples on every CI run, so that CI
@@ -30,6 +33,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 SESSION = f"neptun-session={DEMO_SESSION_TOKEN}"
+NO_SUCH_ROUTE = "There is no such route."
 
 
 def assert_well_formed(response: HttpResponse) -> None:
@@ -41,6 +45,9 @@ def assert_well_formed(response: HttpResponse) -> None:
         assert body["statusCode"] == response.status
         assert isinstance(body["message"], str)
         assert body["message"]
+    if response.status == 400:  # the README: every 400 names what is invalid, in a bounded list
+        assert 1 <= len(body["errors"]) <= MAX_LISTED_FIELD_ERRORS, response.text
+        assert all(error["field"] and error["message"] for error in body["errors"])
 
 
 def count_imports(dynamodb: DynamoDBClient) -> int:
@@ -91,16 +98,87 @@ HOSTILE_BODIES: dict[str, bytes] = {
     "javascript-url": b'{"source_type": "public_github_repository_url", "source_path": "javascript:alert(1)"}',
     "doubled-hyphen": b'{"source_type": "github", "source_path": "a--b/repo"}',
     "edge-hyphen": b'{"source_type": "github", "source_path": "-ab/repo"}',
+    # Integers past Python's 4300-digit limit raise a plain ValueError inside json.loads, wherever they are.
+    "long-number-unknown-key": b'{"a": ' + b"1" * 4301 + b"}",
+    "long-number-in-field": b'{"source_type": "github", "source_path": "a/b", "title": ' + b"9" * 5000 + b"}",
+    "long-negative-number": b'{"source_type": "github", "source_path": "a/b", "x": -' + b"1" * 4400 + b"}",
+    "long-number-nested": b'{"source_type": "github", "source_path": "a/b", "x": [[{"y": ' + b"7" * 4500 + b"}]]}",
+    "long-number-alone": b"1" * 4301,
+    "long-number-in-array": b"[" + b"1" * 4301 + b"]",
+    # Powertools validates a list's first element as the body and ignores the rest: never a 201.
+    "array-of-valid-body": b'[{"source_type": "github", "source_path": "username/repo"}, {"id": 1}, "junk"]',
+    "array-of-one-valid-body": b'[{"source_type": "github", "source_path": "username/repo"}]',
+    "nested-array-of-valid-body": b'[[{"source_type": "github", "source_path": "username/repo"}]]',
+    "string-body": b'"username/repo"',
+    "null-body": b"null",
+    "boolean-body": b"true",
+    "number-body": b"42",
+    # Paths that Unicode compatibility normalization (NFKC) turns into traversal or blanks.
+    "fullwidth-dots": '{"source_type": "local_folder", "source_path": "a/\uff0e\uff0e/etc"}'.encode(),
+    "one-dot-leaders": '{"source_type": "local_folder", "source_path": "a/\u2024\u2024/etc"}'.encode(),
+    "two-dot-leader": '{"source_type": "local_folder", "source_path": "\u2025/etc"}'.encode(),
+    "small-full-stops": '{"source_type": "local_folder", "source_path": "\ufe52\ufe52/etc"}'.encode(),
+    "fullwidth-solidus": '{"source_type": "local_folder", "source_path": "\uff0fetc/passwd"}'.encode(),
+    "hangul-filler": '{"source_type": "local_folder", "source_path": "src/\u3164"}'.encode(),
+    "halfwidth-hangul-filler": '{"source_type": "local_folder", "source_path": "\uffa0"}'.encode(),
+    "braille-blank": '{"source_type": "local_folder", "source_path": "a/\u2800/b"}'.encode(),
 }
 
 
 @pytest.mark.parametrize("name", HOSTILE_BODIES)
 @pytest.mark.parametrize("as_base64", [False, True])
-def test_hostile_bodies_are_refused_without_a_trace(name: str, as_base64: bool, dynamodb: DynamoDBClient) -> None:
+def test_hostile_bodies_are_refused_without_a_trace(
+    name: str, as_base64: bool, dynamodb: DynamoDBClient, handler_logs: JsonLogs
+) -> None:
     response = post_imports(raw_body=HOSTILE_BODIES[name], as_base64=as_base64)
     assert response.status in {400, 413}, response.text
     assert_well_formed(response)
     assert count_imports(dynamodb) == 0
+    assert handler_logs.text == ""  # refusals log nothing: no traceback, no body
+
+
+@pytest.mark.parametrize("name", [name for name in HOSTILE_BODIES if "number" in name or "body" in name])
+def test_hostile_bodies_are_401_without_a_session_and_log_nothing(
+    name: str, dynamodb: DynamoDBClient, handler_logs: JsonLogs
+) -> None:
+    response = post_imports(raw_body=HOSTILE_BODIES[name], token=None)
+    assert response.status == 401, response.text
+    assert count_imports(dynamodb) == 0
+    assert handler_logs.text == ""  # neither a traceback nor anything else an anonymous caller can grow
+
+
+def test_thousands_of_unknown_keys_get_a_bounded_400(dynamodb: DynamoDBClient) -> None:
+    body = GITHUB_IMPORT | {f"unknown_{number}": number for number in range(3000)}
+    request_size = len(json.dumps(body))
+    response = post_imports(body)
+    assert response.status == 400
+    assert len(response.json()["errors"]) == MAX_LISTED_FIELD_ERRORS
+    assert "2980 more" in response.json()["message"]
+    assert len(response.text) < request_size / 10
+    assert count_imports(dynamodb) == 0
+
+
+def test_a_very_long_unknown_key_is_not_echoed_whole() -> None:
+    response = post_imports(GITHUB_IMPORT | {"k" * 60_000: 1})
+    assert response.status == 400
+    [error] = response.json()["errors"]
+    assert len(error["field"]) == MAX_FIELD_NAME_CHARACTERS
+    assert error["field"].endswith("…")
+    assert len(response.text) < 1000
+
+
+@pytest.mark.parametrize("segment", ['1"', "1\\", "1`", "`", '"1"', "1 2"])
+@pytest.mark.parametrize("position", ["user_id", "project_id"])
+def test_path_characters_powertools_does_not_route_are_401_then_400(segment: str, position: str) -> None:
+    user_id, project_id = (segment, "789") if position == "user_id" else ("1", segment)
+    path = imports_path(user_id, project_id)
+    assert IMPORTS_ROUTE.match("POST", path) is not None  # API Gateway routes it to the function
+    anonymous = post_imports(GITHUB_IMPORT, path=path, token=None)
+    assert anonymous.status == 401, anonymous.text
+    response = post_imports(GITHUB_IMPORT, path=path)
+    assert response.status == 400, response.text
+    assert [error["field"] for error in response.json()["errors"]] == [position]
+    assert_well_formed(response)
 
 
 @pytest.mark.parametrize("name", ["Content-Type", "CONTENT-TYPE", "content-Type"])
@@ -181,6 +259,7 @@ def test_generated_paths_never_break_the_service(dynamodb: DynamoDBClient, user_
     before = count_imports(dynamodb)
     response = post_imports(GITHUB_IMPORT, path=path)
     assert_well_formed(response)
+    assert response.json().get("message") != NO_SUCH_ROUTE  # a routed request is never "no such route"
     assert count_imports(dynamodb) == before + (1 if response.status == 201 else 0)
 
 
@@ -214,6 +293,22 @@ def test_a_base64_body_that_is_not_base64_is_400() -> None:
     assert invoke(event).status == 400
     event["body"] = base64.b64encode(json.dumps(GITHUB_IMPORT).encode()).decode()[:-3]  # broken padding
     assert invoke(event).status == 400
+
+
+@pytest.mark.parametrize("broken", ["%" * 100_000, "A" * 90_001, "!" + "QUFB" * 25_000])
+def test_a_broken_base64_body_over_the_limit_is_413_like_any_other(broken: str) -> None:
+    event = http_api_event(
+        IMPORTS_ROUTE,
+        path_parameters={"user_id": "1", "project_id": "789"},
+        method="POST",
+        raw_path=imports_path(),
+        headers=[("content-type", "application/json"), ("cookie", SESSION)],
+        body=b"{}",
+    )
+    event["body"], event["isBase64Encoded"] = broken, True
+    response = invoke(event)
+    assert response.status == 413, response.text
+    assert_well_formed(response)
 
 
 @pytest.mark.parametrize(

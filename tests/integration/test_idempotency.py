@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -57,10 +58,31 @@ def test_the_same_key_with_another_body_is_422_and_stores_nothing(dynamodb: Dyna
     assert len(stored_imports(dynamodb)) == 1
 
 
-def test_the_same_key_on_another_project_is_422(dynamodb: DynamoDBClient) -> None:
+@pytest.mark.parametrize("records_lost", [False, True], ids=["records-kept", "powertools-records-lost"])
+def test_the_same_key_and_body_on_another_project_never_replays(dynamodb: DynamoDBClient, records_lost: bool) -> None:
     records.put_project(dynamodb, 1, 790)
-    assert keyed("per-request").status == 201
+    first = keyed("per-request")
+    assert first.status == 201
+    if records_lost:
+        lose_powertools_records(dynamodb)
     assert_error(keyed("per-request", path=imports_path(1, 790)), 422)
+    assert stored_imports(dynamodb, 1, 790) == []
+    assert len(stored_imports(dynamodb)) == 1
+
+
+@pytest.mark.parametrize("records_lost", [False, True], ids=["records-kept", "powertools-records-lost"])
+def test_the_same_key_and_body_from_another_user_never_replays(dynamodb: DynamoDBClient, records_lost: bool) -> None:
+    records.put_project(dynamodb, user_id=2, project_id=5)
+    records.put_installation(dynamodb, 2, "username")
+    user_two = records.put_session(dynamodb, user_id=2)
+    mine = keyed("same-key-same-body")
+    if records_lost:
+        lose_powertools_records(dynamodb)
+    theirs = keyed("same-key-same-body", token=user_two, path=imports_path(2, 5))
+    assert (mine.status, theirs.status) == (201, 201)
+    assert theirs.json()["import"]["id"] != mine.json()["import"]["id"]
+    assert theirs.json()["import"]["neptun_user_id"] == 2
+    assert len(stored_imports(dynamodb, 2, 5)) == 1
 
 
 class LambdaDiedMidWrite(BaseException):
@@ -113,6 +135,14 @@ def test_records_are_kept_24_hours(dynamodb: DynamoDBClient) -> None:
     [record] = dynamodb.scan(TableName="IdempotencyTable")["Items"]
     assert abs(int(record["expiration"]["N"]) - (time.time() + 24 * 3600)) < 60
     assert json.loads(record["data"]["S"])["source_path"] == "username/repository"
+
+
+def test_the_request_key_claim_expires_24_hours_after_the_import_was_created(dynamodb: DynamoDBClient) -> None:
+    created = keyed("claim-lifetime").json()["import"]
+    [claim] = [item for item in dynamodb.scan(TableName="DataTable")["Items"] if item["PK"]["S"].startswith("REQUEST#")]
+    created_at = datetime.fromisoformat(created["created_at"])
+    assert int(claim["expires_at"]["N"]) == int(created_at.timestamp()) + 24 * 3600
+    assert claim["id"]["N"] == str(created["id"])
 
 
 def test_requests_with_a_key_cost_four_then_two_dynamodb_requests(dynamodb_requests: RequestCounter) -> None:

@@ -85,6 +85,22 @@ def test_unknown_or_expired_session_is_not_authenticated_whatever_else_is_wrong(
         create(store, project=BAD_PATH, body=BAD_BODY)
 
 
+@pytest.mark.parametrize("into_the_second", [0, 1, 999_999])
+def test_a_session_expiring_in_the_current_second_is_not_authenticated(into_the_second: int) -> None:
+    now = datetime(2026, 11, 27, 12, 30, 15, into_the_second, tzinfo=UTC)
+    store = store_with(session=Session(user_id=1, expires_at=int(now.timestamp())))
+    service = ImportService(store, clock=lambda: now, id_bits=lambda: 7)
+    with pytest.raises(NotAuthenticated):
+        service.create_import(CreateImportCommand(session_token=TOKEN, project=PROJECT, body=GITHUB))
+
+
+def test_a_session_expiring_in_the_next_second_is_still_live() -> None:
+    now = datetime(2026, 11, 27, 12, 30, 15, 999_999, tzinfo=UTC)
+    store = store_with(session=Session(user_id=1, expires_at=int(now.timestamp()) + 1))
+    service = ImportService(store, clock=lambda: now, id_bits=lambda: 7)
+    assert service.create_import(CreateImportCommand(session_token=TOKEN, project=PROJECT, body=GITHUB))
+
+
 @pytest.mark.parametrize("token", [None, "", "not a cookie value"])
 def test_missing_or_malformed_token_is_refused_without_reading_storage(token: str | None) -> None:
     store = store_with()

@@ -135,3 +135,37 @@ def test_local_folder_accepts_relative_posix_paths(source_path: str) -> None:
 @pytest.mark.parametrize("source_path", INVALID_FOLDERS)
 def test_local_folder_refuses_escapes_and_junk(source_path: str) -> None:
     assert local_folder_problem(source_path) is not None
+
+
+@pytest.mark.parametrize("source_path", ["/etc", "/", "/home/user/project", "//server/share"])
+def test_an_absolute_folder_is_refused_as_absolute(source_path: str) -> None:
+    assert local_folder_problem(source_path) == "must be a relative path, not an absolute one"
+
+
+NFKC_LOOK_ALIKES = {
+    "a/\uff0e\uff0e/etc": "must not contain '..' segments",  # FULLWIDTH FULL STOP
+    "a/\u2024\u2024/etc": "must not contain '..' segments",  # ONE DOT LEADER
+    "\u2025/etc": "must not contain '..' segments",  # TWO DOT LEADER
+    "\ufe52\ufe52/x": "must not contain '..' segments",  # SMALL FULL STOP
+    "\uff0fetc": "must be a relative path, not an absolute one",  # FULLWIDTH SOLIDUS
+    "a\uff0f\uff0fb": "must not contain empty segments",
+    "src\uff0f": "must not contain empty segments",
+}
+
+
+@pytest.mark.parametrize(("source_path", "rule"), NFKC_LOOK_ALIKES.items())
+def test_folders_that_traverse_once_normalized_are_refused(source_path: str, rule: str) -> None:
+    problem = local_folder_problem(source_path)
+    assert problem is not None
+    assert problem.startswith(rule)
+    assert "NFKC" in problem
+
+
+@pytest.mark.parametrize("source_path", ["\u3164", "src/\u3164", "\u115f\u1160", "\uffa0/x", "a/\u2800"])
+def test_blank_letters_are_invisible_characters(source_path: str) -> None:
+    assert local_folder_problem(source_path) == "must not contain NUL, control or invisible characters"
+
+
+@pytest.mark.parametrize("source_path", ["caf\u00e9/x", "\ufb01les", "\u2460-notes", "\uff21\uff22", "x\u00b2"])
+def test_compatibility_characters_that_stay_harmless_are_accepted(source_path: str) -> None:
+    assert local_folder_problem(source_path) is None
