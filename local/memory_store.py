@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.access import AccessFacts, AccessQuery, GithubInstallation, ProjectKey, Session
-from domain.errors import AlreadyStoredForKey, ImportIdTaken, ProjectNotFound
-from domain.models import ProjectImport
+from domain.access import AccessFacts, AccessQuery, GithubInstallation, ImportKey, ProjectKey, Session
+from domain.errors import AlreadyStoredForKey, ImportChanged, ImportIdTaken, ProjectNotFound
+from domain.models import ImportsQuery, ImportsSlice, ListOrder, ProjectImport, StoredImport
 
 
 @dataclass
@@ -15,6 +15,7 @@ class InMemoryImportStore:
     projects: set[ProjectKey] = field(default_factory=set)
     installations: dict[tuple[int, str], GithubInstallation] = field(default_factory=dict)  # (user, login)
     imports: dict[int, ProjectImport] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)
     request_keys: dict[str, tuple[ProjectImport, str | None]] = field(default_factory=dict)
     reads: int = 0
     writes: int = 0
@@ -22,13 +23,21 @@ class InMemoryImportStore:
     def read_access(self, query: AccessQuery) -> AccessFacts:
         self.reads += 1
         installation = None
+        stored = None
         if query.project is not None and query.github_account is not None:
             installation = self.installations.get((query.project.user_id, query.github_account.lower()))
+        if query.project is not None and query.import_id is not None:
+            stored = self._stored(ImportKey(query.project, query.import_id))
         return AccessFacts(
             session=self.sessions.get(query.token_hash),
             project_exists=query.project in self.projects,
             installation=installation,
+            stored_import=stored,
         )
+
+    def read_installation(self, user_id: int, account_login: str) -> GithubInstallation | None:
+        self.reads += 1
+        return self.installations.get((user_id, account_login.lower()))
 
     def add_import(self, new_import: ProjectImport, request_key: str | None, fingerprint: str | None) -> None:
         self.writes += 1
@@ -39,5 +48,48 @@ class InMemoryImportStore:
         if request_key is not None and request_key in self.request_keys:
             raise AlreadyStoredForKey(*self.request_keys[request_key])
         self.imports[new_import.id] = new_import
+        self.versions[new_import.id] = 1
         if request_key is not None:
             self.request_keys[request_key] = (new_import, fingerprint)
+
+    def list_imports(self, project: ProjectKey, query: ImportsQuery) -> ImportsSlice:
+        self.reads += 1
+        descending = query.order is ListOrder.DESC
+        matching = sorted(
+            (
+                stored
+                for stored in self.imports.values()
+                if ProjectKey(stored.neptun_user_id, stored.project_id) == project
+                and query.source_type in (None, stored.source_type)
+                and _after(stored.id, query.after_id, descending)
+            ),
+            key=lambda stored: stored.id,
+            reverse=descending,
+        )
+        return ImportsSlice(imports=matching[: query.limit], more=len(matching) > query.limit)
+
+    def replace_import(self, changed: ProjectImport, expected_version: int) -> None:
+        self.writes += 1
+        if self.versions.get(changed.id) != expected_version:
+            raise ImportChanged
+        self.imports[changed.id] = changed
+        self.versions[changed.id] = expected_version + 1
+
+    def remove_import(self, key: ImportKey, expected_version: int | None) -> None:
+        self.writes += 1
+        stored = self._stored(key)
+        if stored is None or expected_version not in (None, stored.version):
+            raise ImportChanged
+        del self.imports[key.import_id], self.versions[key.import_id]
+
+    def _stored(self, key: ImportKey) -> StoredImport | None:
+        found = self.imports.get(key.import_id)
+        if found is None or ProjectKey(found.neptun_user_id, found.project_id) != key.project:
+            return None
+        return StoredImport(import_=found, version=self.versions[key.import_id])
+
+
+def _after(import_id: int, after_id: int | None, descending: bool) -> bool:
+    if after_id is None:
+        return True
+    return import_id < after_id if descending else import_id > after_id

@@ -6,6 +6,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domain.models import StoredImport
 
 # A cookie value as RFC 6265 allows it (cookie-octets), bounded so that junk never reaches storage.
 _SESSION_TOKEN = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,4096}")
@@ -59,12 +63,21 @@ class ProjectKey:
 
 
 @dataclass(frozen=True)
+class ImportKey:
+    """Where an import is addressed: its project and its id."""
+
+    project: ProjectKey
+    import_id: int
+
+
+@dataclass(frozen=True)
 class AccessQuery:
-    """Everything one create needs to know, read in one storage request."""
+    """Everything one request needs to know before it acts, read in one storage request."""
 
     token_hash: str
-    project: ProjectKey | None  # None when the path is invalid
-    github_account: str | None  # the owner of a `github` import, else None
+    project: ProjectKey | None  # None when the path or the request is invalid: only the session is read
+    github_account: str | None = None  # the owner of a `github` import, else None
+    import_id: int | None = None  # an import of `project` to read too
 
 
 @dataclass(frozen=True)
@@ -72,3 +85,4 @@ class AccessFacts:
     session: Session | None
     project_exists: bool
     installation: GithubInstallation | None
+    stored_import: StoredImport | None = None

@@ -1,4 +1,4 @@
-"""Why a create-import request is refused. The HTTP layer maps each to one status code."""
+"""Why a request on a project's imports is refused. The HTTP layer maps each to one status code."""
 
 from __future__ import annotations
 
@@ -33,6 +33,22 @@ class ProjectNotFound(ImportRefused):
         super().__init__("The project was not found.")
 
 
+class ImportNotFound(ImportRefused):
+    """No such import in this project of this user; another project's or user's import looks the same."""
+
+    def __init__(self) -> None:
+        super().__init__("Import not found")
+
+
+class PreconditionFailed(ImportRefused):
+    """If-Match named a version of the import other than the stored one: nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The import has changed since you read it (If-Match does not match its ETag); read it again first."
+        )
+
+
 class RepositoryNotCovered(ImportRefused):
     def __init__(self, full_name: str) -> None:
         self.full_name = full_name
@@ -46,6 +62,8 @@ class RequestProblem(Enum):
     """What is wrong with the request itself, in the order it is reported."""
 
     INVALID_PATH = "invalid_path"
+    INVALID_QUERY = "invalid_query"
+    INVALID_PRECONDITION = "invalid_precondition"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     BODY_TOO_LARGE = "body_too_large"
     INVALID_BODY = "invalid_body"
@@ -87,6 +105,10 @@ class AlreadyStoredForKey(Exception):
 
 class StorageBusy(Exception):
     """The storage keeps refusing for lack of capacity (throttling) after the SDK's own retries."""
+
+
+class ImportChanged(Exception):
+    """The stored import is no longer the version a write was conditioned on, or is gone."""
 
 
 class ImportIdTaken(Exception):

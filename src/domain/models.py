@@ -1,12 +1,13 @@
-"""The import resource: what a client sends to create one and what it gets back."""
+"""The import resource: what a client sends to create, list or change imports, and what it gets back."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationInfo, field_validator, model_validator
 
 from domain import source_paths
 
@@ -72,14 +73,14 @@ class CreateImportRequest(BaseModel):
     @field_validator("source_path")
     @classmethod
     def _source_path_fits_source_type(cls, source_path: str, info: ValidationInfo) -> str:
-        if not source_path.strip():
-            raise ValueError("must not be blank")
         source_type = info.data.get("source_type")
         if source_type is None:  # already reported as a source_type error
+            if not source_path.strip():
+                raise ValueError("must not be blank")
             return source_path
-        problem = _SOURCE_PATH_RULES[source_type](source_path)
+        problem = source_path_problem(source_type, source_path)
         if problem is not None:
-            raise ValueError(f"{problem} (for source_type '{source_type}')")
+            raise ValueError(problem)
         return source_path
 
 
@@ -99,9 +100,106 @@ class ProjectImport(BaseModel):
     project_id: int
 
 
-class CreatedImport(BaseModel):
-    """The 201 body: `{"import": {...}}`."""
+@dataclass(frozen=True)
+class StoredImport:
+    """An import with the version of it that is stored; every change stores the next version."""
+
+    import_: ProjectImport
+    version: int
+
+
+class ImportResponse(BaseModel):
+    """The body of a 201, and of a 200 for one import: `{"import": {...}}`."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, serialize_by_alias=True)
 
     import_: ProjectImport = Field(alias="import")
+
+
+class ImportsPage(BaseModel):
+    """The body of a 200 listing: one page of a project's imports."""
+
+    model_config = ConfigDict(frozen=True)
+
+    imports: list[ProjectImport]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page. Opaque: bound to its project, "
+        "filter and order."
+    )
+
+
+class ListOrder(StrEnum):
+    """Imports in id (= creation) order, oldest first, or newest first."""
+
+    ASC = "asc"
+    DESC = "desc"
+
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class ImportsQuery:
+    """Which of a project's imports to list: a filter, an order, a page size and where the last page ended."""
+
+    source_type: SourceType | None = None
+    order: ListOrder = ListOrder.ASC
+    limit: int = MAX_PAGE_SIZE
+    after_id: int | None = None  # the last id of the previous page, in `order`
+
+
+@dataclass(frozen=True)
+class ImportsSlice:
+    """What one page found: its imports, and whether more match after them."""
+
+    imports: list[ProjectImport]
+    more: bool
+
+
+def source_path_problem(source_type: SourceType, source_path: str) -> str | None:
+    """What is wrong with this path for this source type, or None: the one rule create and update share."""
+    if not source_path.strip():
+        return "must not be blank"
+    problem = _SOURCE_PATH_RULES[source_type](source_path)
+    return None if problem is None else f"{problem} (for source_type '{source_type}')"
+
+
+class UpdateImportRequest(BaseModel):
+    """The JSON body of `PUT .../imports/{import_id}`: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_type: SourceType | None = Field(default=None, description="Optional; never null.")
+    source_path: _RequiredText | None = Field(
+        default=None, description="Optional; never null. Must fit the resulting source_type, as on create."
+    )
+    title: Annotated[str, Field(strict=True, max_length=TITLE_MAX_LENGTH)] | None = Field(
+        default=None, description="Optional; null clears it."
+    )
+    description: Annotated[str, Field(strict=True, max_length=DESCRIPTION_MAX_LENGTH)] | None = Field(
+        default=None, description="Optional; null clears it."
+    )
+
+    @field_validator("source_type", "source_path", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null; leave the field out to keep it")
+        return value
+
+    @field_validator("source_path")
+    @classmethod
+    def _source_path_fits_a_given_source_type(cls, source_path: str | None, info: ValidationInfo) -> str | None:
+        source_type = info.data.get("source_type")
+        if source_path is None or source_type is None:  # checked against the stored import later
+            return source_path
+        problem = source_path_problem(source_type, source_path)
+        if problem is not None:
+            raise ValueError(problem)
+        return source_path
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> UpdateImportRequest:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of source_type, source_path, title, description")
+        return self

@@ -1,24 +1,49 @@
-"""The storage the use case needs; the DynamoDB adapter is one implementation, test fakes another."""
+"""The storage the use cases need; the DynamoDB adapter is one implementation, test fakes another."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from domain.access import AccessFacts, AccessQuery
-from domain.models import ProjectImport
+from domain.access import AccessFacts, AccessQuery, GithubInstallation, ImportKey, ProjectKey
+from domain.models import ImportsQuery, ImportsSlice, ProjectImport
 
 
-class ImportStore(Protocol):
+class AccessReader(Protocol):
     def read_access(self, query: AccessQuery) -> AccessFacts:
-        """Read the session, the project and the installation the query names, in one request."""
+        """Read the session and what the query names (project, installation, import) in one request."""
         ...
 
+
+class ImportStore(AccessReader, Protocol):
     def add_import(self, new_import: ProjectImport, request_key: str | None, fingerprint: str | None) -> None:
-        """Store the import atomically, in one request.
+        """Store the import atomically, in one request, as version 1.
 
         Raises ProjectNotFound when the project is gone by the time of the write, ImportIdTaken when
         the id is already used anywhere in the service, and AlreadyStoredForKey (with the import
         stored first and its fingerprint) when `request_key` already stored one. Nothing is written
         in any of these cases.
+        """
+        ...
+
+    def list_imports(self, project: ProjectKey, query: ImportsQuery) -> ImportsSlice:
+        """Up to `query.limit` of the project's imports after `query.after_id`, in order, matching the filter."""
+        ...
+
+    def read_installation(self, user_id: int, account_login: str) -> GithubInstallation | None:
+        """The user's installation on that account, in one request (only when read_access could not)."""
+        ...
+
+    def replace_import(self, changed: ProjectImport, expected_version: int) -> None:
+        """Store `changed` as version `expected_version + 1`, in one request.
+
+        Raises ImportChanged, writing nothing, when the stored import is gone or not at that version.
+        """
+        ...
+
+    def remove_import(self, key: ImportKey, expected_version: int | None) -> None:
+        """Delete the import and its id claim atomically, in one request.
+
+        Raises ImportChanged, deleting nothing, when the import is gone or (with `expected_version`)
+        not at that version.
         """
         ...

@@ -31,6 +31,8 @@ PARTITION_KEY = "PK"
 SORT_KEY = "SK"
 # 2**53 - 1 has 16 digits; zero-padding keeps the string order of sort keys the numeric order.
 _ID_DIGITS = 16
+_IMPORT_PREFIX = "IMPORT#"
+_INSTALLATION_PREFIX = "GITHUB_INSTALLATION#"
 
 
 def session_key(token_hash: str) -> Key:
@@ -47,11 +49,38 @@ def project_key(user_id: int, project_id: int) -> Key:
 
 def installation_key(user_id: int, account_login: str) -> Key:
     # GitHub logins are case-insensitive, so the key holds the lower-case form.
-    return _data_key(f"USER#{user_id}", f"GITHUB_INSTALLATION#{account_login.lower()}")
+    return _data_key(f"USER#{user_id}", f"{_INSTALLATION_PREFIX}{account_login.lower()}")
 
 
 def import_key(user_id: int, project_id: int, import_id: int) -> Key:
-    return _data_key(f"USER#{user_id}#PROJECT#{project_id}", f"IMPORT#{import_id:0{_ID_DIGITS}d}")
+    return _data_key(f"USER#{user_id}#PROJECT#{project_id}", _import_sort_key(import_id))
+
+
+def import_partition(user_id: int, project_id: int) -> AttributeValueTypeDef:
+    return {"S": f"USER#{user_id}#PROJECT#{project_id}"}
+
+
+def import_sort_key_range(after_id: int | None, descending: bool) -> tuple[str, str]:
+    """The lowest and highest import sort key of a page that starts after `after_id`, in its order."""
+    lowest, highest = 0, 10**_ID_DIGITS - 1
+    if after_id is not None and descending:
+        highest = after_id - 1  # -1 when after_id is 0: BETWEEN then finds nothing, as it should
+    elif after_id is not None:
+        lowest = after_id + 1
+    return _import_sort_key(lowest), _import_sort_key(highest)
+
+
+def _import_sort_key(import_id: int) -> str:
+    return f"{_IMPORT_PREFIX}{import_id:0{_ID_DIGITS}d}"
+
+
+def is_import(item: dict[str, AttributeValueTypeDef]) -> bool:
+    partition, sort = item.get(PARTITION_KEY, {}), item.get(SORT_KEY, {})
+    return "#PROJECT#" in partition.get("S", "") and sort.get("S", "").startswith(_IMPORT_PREFIX)
+
+
+def is_installation(item: dict[str, AttributeValueTypeDef]) -> bool:
+    return item.get(SORT_KEY, {}).get("S", "").startswith(_INSTALLATION_PREFIX)
 
 
 def import_id_claim_key(import_id: int) -> Key:

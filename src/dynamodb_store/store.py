@@ -1,4 +1,4 @@
-"""ImportStore on DynamoDB: one BatchGetItem to read, one TransactWriteItems to write."""
+"""ImportStore on DynamoDB: one BatchGetItem to read; one Query per page; one write per change."""
 
 from __future__ import annotations
 
@@ -13,11 +13,21 @@ from domain.access import (
     AccessFacts,
     AccessQuery,
     GithubInstallation,
+    ImportKey,
+    ProjectKey,
     RepositorySelection,
     Session,
 )
-from domain.errors import AlreadyStoredForKey, ImportIdTaken, ProjectNotFound, StorageBusy
-from domain.models import REQUEST_KEY_WINDOW_SECONDS, ProjectImport, format_utc_timestamp
+from domain.errors import AlreadyStoredForKey, ImportChanged, ImportIdTaken, ProjectNotFound, StorageBusy
+from domain.models import (
+    REQUEST_KEY_WINDOW_SECONDS,
+    ImportsQuery,
+    ImportsSlice,
+    ListOrder,
+    ProjectImport,
+    StoredImport,
+    format_utc_timestamp,
+)
 from dynamodb_store import keys
 from dynamodb_store.throttling import is_throttling
 
@@ -26,6 +36,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
         KeysAndAttributesTypeDef,
+        QueryInputTypeDef,
         TransactWriteItemTypeDef,
     )
 
@@ -38,6 +49,11 @@ _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
 _TRANSIENT_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
 # The order of the write transaction's items, to read its cancellation reasons by position.
 _PROJECT_CHECK, _IMPORT_PUT, _ID_CLAIM_PUT, _REQUEST_KEY_CLAIM_PUT = range(4)
+# Every write stores the import's version; items written before versions existed count as version 1.
+_VERSION = "version"
+_FIRST_VERSION = 1
+# A filtered page reads this many items with its first Query, doubling with each further one.
+_QUERY_GROWTH = 2
 
 
 class StoredItemInvalid(Exception):
@@ -56,6 +72,8 @@ class DynamoDBImportStore:
             data_keys.append(keys.project_key(query.project.user_id, query.project.project_id))
             if query.github_account is not None:
                 data_keys.append(keys.installation_key(query.project.user_id, query.github_account))
+            if query.import_id is not None:
+                data_keys.append(keys.import_key(query.project.user_id, query.project.project_id, query.import_id))
         request: dict[str, KeysAndAttributesTypeDef] = {
             self._sessions_table: {"Keys": [keys.session_key(query.token_hash)], "ConsistentRead": True},
         }
@@ -66,6 +84,106 @@ class DynamoDBImportStore:
         except ClientError as error:
             raise _busy_or_itself(error) from error
         return _access_facts(query, items.get(self._sessions_table, []), items.get(self._data_table, []))
+
+    def read_installation(self, user_id: int, account_login: str) -> GithubInstallation | None:
+        key = keys.installation_key(user_id, account_login)
+        try:
+            items = self._batch_get({self._data_table: {"Keys": [key], "ConsistentRead": True}})
+        except ClientError as error:
+            raise _busy_or_itself(error) from error
+        found = items.get(self._data_table, [])
+        return _installation(found[0]) if found else None
+
+    def list_imports(self, project: ProjectKey, query: ImportsQuery) -> ImportsSlice:
+        # One more than the page is asked for, so that "more" is known without a second page.
+        wanted = query.limit + 1
+        request = self._page_query(project, query)
+        found: list[ProjectImport] = []
+        while True:
+            # A filter drops items after DynamoDB counted them: each further Query reads more.
+            growth = request.get("Limit", 0) * _QUERY_GROWTH if query.source_type is not None else 0
+            request["Limit"] = max(wanted, growth)
+            try:
+                response = self._client.query(**request)
+            except ClientError as error:
+                raise _busy_or_itself(error) from error
+            found.extend(_project_import(item) for item in response.get("Items", []))
+            last_key = response.get("LastEvaluatedKey")
+            if len(found) >= wanted or not last_key:
+                break
+            request["ExclusiveStartKey"] = last_key
+        return ImportsSlice(imports=found[: query.limit], more=len(found) > query.limit)
+
+    def _page_query(self, project: ProjectKey, query: ImportsQuery) -> QueryInputTypeDef:
+        lowest, highest = keys.import_sort_key_range(after_id=query.after_id, descending=query.order is ListOrder.DESC)
+        request: QueryInputTypeDef = {
+            "TableName": self._data_table,
+            "KeyConditionExpression": "#pk = :partition AND #sk BETWEEN :lowest AND :highest",
+            "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#sk": keys.SORT_KEY},
+            "ExpressionAttributeValues": {
+                ":partition": keys.import_partition(project.user_id, project.project_id),
+                ":lowest": {"S": lowest},
+                ":highest": {"S": highest},
+            },
+            "ScanIndexForward": query.order is ListOrder.ASC,
+            "ConsistentRead": True,
+        }
+        if query.source_type is not None:
+            request["FilterExpression"] = "source_type = :source_type"
+            request["ExpressionAttributeValues"] = {
+                **request["ExpressionAttributeValues"],
+                ":source_type": {"S": query.source_type.value},
+            }
+        return request
+
+    def replace_import(self, changed: ProjectImport, expected_version: int) -> None:
+        key = keys.import_key(changed.neptun_user_id, changed.project_id, changed.id)
+        condition, values = _at_version(expected_version)
+        try:
+            self._client.put_item(
+                TableName=self._data_table,
+                Item=key | _import_attributes(changed) | {_VERSION: _number(expected_version + 1)},
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#pk": keys.PARTITION_KEY, "#version": _VERSION},
+                ExpressionAttributeValues=values,
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as changed_meanwhile:
+            raise ImportChanged from changed_meanwhile
+        except ClientError as error:
+            raise _busy_or_itself(error) from error
+
+    def remove_import(self, key: ImportKey, expected_version: int | None) -> None:
+        project = key.project
+        import_key = keys.import_key(project.user_id, project.project_id, key.import_id)
+        delete_import: TransactWriteItemTypeDef = {
+            "Delete": {
+                "TableName": self._data_table,
+                "Key": import_key,
+                "ConditionExpression": "attribute_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY},
+            }
+        }
+        if expected_version is not None:
+            condition, values = _at_version(expected_version)
+            delete_import["Delete"] |= {
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#version": _VERSION},
+                "ExpressionAttributeValues": values,
+            }
+        release_id: TransactWriteItemTypeDef = {
+            "Delete": {"TableName": self._data_table, "Key": keys.import_id_claim_key(key.import_id)}
+        }
+        try:
+            self._client.transact_write_items(TransactItems=[delete_import, release_id])
+        except self._client.exceptions.TransactionCanceledException as cancelled:
+            reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
+            if reasons[:1] == [_CONDITIONAL_CHECK_FAILED]:
+                raise ImportChanged from cancelled
+            if _TRANSIENT_CANCELLATIONS.intersection(reasons):
+                raise StorageBusy from cancelled
+            raise
+        except ClientError as error:
+            raise _busy_or_itself(error) from error
 
     def add_import(self, new_import: ProjectImport, request_key: str | None, fingerprint: str | None) -> None:
         # Marks this call's writes. If botocore retries the transaction after its response was lost,
@@ -152,7 +270,9 @@ class DynamoDBImportStore:
             {
                 "Put": {
                     "TableName": self._data_table,
-                    "Item": keys.import_key(user_id, project_id, import_id) | _import_attributes(new_import),
+                    "Item": keys.import_key(user_id, project_id, import_id)
+                    | _import_attributes(new_import)
+                    | {_VERSION: _number(_FIRST_VERSION)},
                     "ConditionExpression": not_yet_stored,
                 }
             },
@@ -172,6 +292,14 @@ class DynamoDBImportStore:
         ]
 
 
+def _at_version(expected_version: int) -> tuple[str, dict[str, AttributeValueTypeDef]]:
+    """A condition: the import exists and is at `expected_version` (an unversioned item is version 1)."""
+    condition = "attribute_exists(#pk) AND #version = :expected"
+    if expected_version == _FIRST_VERSION:
+        condition = "attribute_exists(#pk) AND (attribute_not_exists(#version) OR #version = :expected)"
+    return condition, {":expected": _number(expected_version)}
+
+
 def _already_stored(reason: Mapping[str, Any]) -> AlreadyStoredForKey:
     claim = reason.get("Item")
     if claim is None:
@@ -188,11 +316,13 @@ def _access_facts(
 ) -> AccessFacts:
     project_key = keys.project_key(query.project.user_id, query.project.project_id) if query.project else None
     project_exists = any(_has_key(item, project_key) for item in data_items) if project_key else False
-    installation_items = [item for item in data_items if not (project_key and _has_key(item, project_key))]
+    installation_items = [item for item in data_items if keys.is_installation(item)]
+    import_items = [item for item in data_items if keys.is_import(item)]
     return AccessFacts(
         session=_session(session_items[0]) if session_items else None,
         project_exists=project_exists,
         installation=_installation(installation_items[0]) if installation_items else None,
+        stored_import=_stored_import(import_items[0]) if import_items else None,
     )
 
 
@@ -218,6 +348,14 @@ def _installation(item: dict[str, Any]) -> GithubInstallation:
         )
     except (KeyError, ValueError) as broken:
         raise StoredItemInvalid("GitHub installation item does not have the documented shape") from broken
+
+
+def _stored_import(item: Mapping[str, Any]) -> StoredImport:
+    try:
+        version = int(item.get(_VERSION, _number(_FIRST_VERSION))["N"])
+    except (KeyError, ValueError) as broken:
+        raise StoredItemInvalid("import item has a version that is not a number") from broken
+    return StoredImport(import_=_project_import(item), version=version)
 
 
 def _project_import(item: Mapping[str, Any]) -> ProjectImport:

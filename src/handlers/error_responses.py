@@ -11,8 +11,10 @@ from pydantic import BaseModel, Field
 
 from domain.errors import (
     FieldError,
+    ImportNotFound,
     ImportRefused,
     NotAuthenticated,
+    PreconditionFailed,
     ProjectNotFound,
     RepositoryNotCovered,
     RequestProblem,
@@ -28,6 +30,8 @@ MAX_FIELD_NAME_CHARACTERS = 100
 
 _STATUS_OF_PROBLEM = {
     RequestProblem.INVALID_PATH: HTTPStatus.BAD_REQUEST,
+    RequestProblem.INVALID_QUERY: HTTPStatus.BAD_REQUEST,
+    RequestProblem.INVALID_PRECONDITION: HTTPStatus.BAD_REQUEST,
     RequestProblem.UNSUPPORTED_MEDIA_TYPE: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     RequestProblem.BODY_TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     RequestProblem.INVALID_BODY: HTTPStatus.BAD_REQUEST,
@@ -38,11 +42,15 @@ _STATUS_OF_REFUSAL: dict[type[ImportRefused], HTTPStatus] = {
     UserMismatch: HTTPStatus.FORBIDDEN,
     RepositoryNotCovered: HTTPStatus.FORBIDDEN,
     ProjectNotFound: HTTPStatus.NOT_FOUND,
+    ImportNotFound: HTTPStatus.NOT_FOUND,
+    PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
 }
 
 
 class FieldErrorBody(BaseModel):
-    field: str = Field(description="Where the problem is: a body field, 'user_id', 'project_id' or 'body'.")
+    field: str = Field(
+        description="Where the problem is: a body field, a path id, a query parameter, 'body' or a header name."
+    )
     message: str
 
 
@@ -94,21 +102,27 @@ def storage_busy_response() -> Response[Any]:
     return response
 
 
-def openapi_error_responses() -> dict[int, OpenAPIResponse]:
-    """The error part of the route's OpenAPI `responses`."""
-    described = {
-        HTTPStatus.BAD_REQUEST: "Invalid path or body; `errors` lists each invalid field.",
-        HTTPStatus.UNAUTHORIZED: "The neptun-session cookie is missing, unknown or expired.",
-        HTTPStatus.FORBIDDEN: "The session is another user's, or the GitHub App installation does not cover the repo.",
-        HTTPStatus.NOT_FOUND: "The project does not exist or is not the user's.",
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The body is larger than 64 KiB.",
-        HTTPStatus.CONFLICT: "A request with the same Idempotency-Key is still being processed.",
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The Content-Type is not application/json.",
-        HTTPStatus.UNPROCESSABLE_ENTITY: "The Idempotency-Key was used before with a different request.",
-        HTTPStatus.INTERNAL_SERVER_ERROR: "An unexpected error; details are logged under the request id.",
-        HTTPStatus.SERVICE_UNAVAILABLE: "DynamoDB is throttling; retry after the Retry-After seconds.",
-    }
+_DESCRIBED = {
+    HTTPStatus.BAD_REQUEST: "Invalid path, query, header or body; `errors` lists what is invalid.",
+    HTTPStatus.UNAUTHORIZED: "The neptun-session cookie is missing, unknown or expired.",
+    HTTPStatus.FORBIDDEN: "The session is another user's, or the GitHub App installation does not cover the repo.",
+    HTTPStatus.NOT_FOUND: "The project (or the import) does not exist or is not the user's.",
+    HTTPStatus.CONFLICT: "A request with the same Idempotency-Key is still being processed.",
+    HTTPStatus.PRECONDITION_FAILED: "If-Match does not match the import's current ETag; nothing was changed.",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The body is larger than 64 KiB.",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The Content-Type is not application/json.",
+    HTTPStatus.UNPROCESSABLE_ENTITY: "The Idempotency-Key was used before with a different request.",
+    HTTPStatus.INTERNAL_SERVER_ERROR: "An unexpected error; details are logged under the request id.",
+    HTTPStatus.SERVICE_UNAVAILABLE: "DynamoDB is throttling; retry after the Retry-After seconds.",
+}
+
+
+def openapi_error_responses(statuses: tuple[int, ...]) -> dict[int, OpenAPIResponse]:
+    """The error part of a route's OpenAPI `responses`, for the statuses it can answer."""
     return {
-        int(status): {"description": text, "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}}}
-        for status, text in described.items()
+        status: {
+            "description": _DESCRIBED[HTTPStatus(status)],
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        }
+        for status in statuses
     }

@@ -1,0 +1,183 @@
+"""Reading, listing, changing and deleting a project's imports, behind the same gate as the create.
+
+After the gate: the import (404), for a changed `github` source the App installation (403), then the
+If-Match precondition (412). Each use case reads once and, when it changes something, writes once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.access import GithubInstallation, ImportKey, ProjectKey
+from domain.create_import import require_installation_covers, to_milliseconds
+from domain.errors import (
+    FieldError,
+    ImportChanged,
+    ImportNotFound,
+    PreconditionFailed,
+    RequestProblem,
+    RequestRejected,
+)
+from domain.gate import NOTHING_MORE, Gate, Reads, accepted, utc_now
+from domain.models import (
+    ImportsQuery,
+    ImportsSlice,
+    ProjectImport,
+    SourceType,
+    StoredImport,
+    UpdateImportRequest,
+    source_path_problem,
+)
+from domain.ports import ImportStore
+from domain.source_paths import parse_github_repository
+
+# A write without If-Match that meets a concurrent change reads again and retries this often.
+MAX_UNCONDITIONAL_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """If-Match as versions: `versions` None means `*` (any stored version)."""
+
+    versions: frozenset[int] | None
+
+    def holds_for(self, version: int) -> bool:
+        return self.versions is None or version in self.versions
+
+
+@dataclass(frozen=True)
+class ListImportsCommand:
+    session_token: str | None
+    project: ProjectKey | RequestRejected
+    query: ImportsQuery | RequestRejected
+
+
+@dataclass(frozen=True)
+class ImportCommand:
+    """GET or DELETE of one import; `if_match` None when the request has no If-Match."""
+
+    session_token: str | None
+    path: ImportKey | RequestRejected
+    if_match: Precondition | RequestRejected | None = None
+
+
+@dataclass(frozen=True)
+class UpdateImportCommand:
+    session_token: str | None
+    path: ImportKey | RequestRejected
+    body: UpdateImportRequest | RequestRejected
+    if_match: Precondition | RequestRejected | None = None
+
+
+class ImportManager:
+    """The use cases on existing imports."""
+
+    def __init__(self, store: ImportStore, clock: Callable[[], datetime] = utc_now) -> None:
+        self._store = store
+        self._clock = clock
+        self._gate = Gate(store, clock=lambda: self._clock())  # noqa: PLW0108 - follows a replaced clock
+
+    def list_imports(self, command: ListImportsCommand) -> ImportsSlice:
+        admitted = self._gate.admit(command.session_token, command.project, [command.query])
+        return self._store.list_imports(admitted.project, accepted(command.query))
+
+    def get_import(self, command: ImportCommand) -> StoredImport:
+        return self._find(command.session_token, command.path, []).stored
+
+    def delete_import(self, command: ImportCommand) -> None:
+        found = self._find(command.session_token, command.path, [command.if_match])
+        precondition = accepted(command.if_match)
+        _require(precondition, found.stored)
+        try:
+            self._store.remove_import(found.key, found.stored.version if precondition else None)
+        except ImportChanged:
+            # Gone meanwhile (404), or changed under a precondition (412).
+            raise PreconditionFailed if precondition else ImportNotFound from None
+
+    def update_import(self, command: UpdateImportCommand) -> StoredImport:
+        for _ in range(MAX_UNCONDITIONAL_ATTEMPTS):
+            found = self._find(command.session_token, command.path, [command.body, command.if_match])
+            changed = self._changed(found, accepted(command.body))
+            precondition = accepted(command.if_match)
+            _require(precondition, found.stored)
+            try:
+                self._store.replace_import(changed, found.stored.version)
+            except ImportChanged:
+                if precondition is not None:
+                    raise PreconditionFailed from None
+                continue  # no precondition: the last write wins, so read the new state and apply again
+            return StoredImport(import_=changed, version=found.stored.version + 1)
+        raise ImportChanged(f"the import kept changing over {MAX_UNCONDITIONAL_ATTEMPTS} attempts")
+
+    def _find(
+        self, session_token: str | None, path: ImportKey | RequestRejected, parts: list[object | RequestRejected]
+    ) -> _Found:
+        project = path.project if isinstance(path, ImportKey) else path
+        import_id = path.import_id if isinstance(path, ImportKey) else None
+        body = next((part for part in parts if isinstance(part, UpdateImportRequest)), None)
+        # A body naming a GitHub repository has its owner's installation read along, in the same request.
+        owner = _github_owner(body.source_path) if body else None
+        reads = Reads(import_id=import_id, github_account=owner) if import_id is not None else NOTHING_MORE
+        admitted = self._gate.admit(session_token, project, parts, reads)
+        stored = admitted.facts.stored_import
+        if stored is None:
+            raise ImportNotFound
+        key = ImportKey(admitted.project, stored.import_.id)
+        return _Found(key=key, stored=stored, installation=admitted.facts.installation, owner_read=owner)
+
+    def _changed(self, found: _Found, body: UpdateImportRequest) -> ProjectImport:
+        current = found.stored.import_
+        given = body.model_fields_set
+        source_type = body.source_type if body.source_type is not None else current.source_type
+        source_path = body.source_path if body.source_path is not None else current.source_path
+        if {"source_type", "source_path"} & given:
+            _require_fitting_source(source_type, source_path, given)
+            if source_type is SourceType.GITHUB:
+                require_installation_covers(self._installation_for(found, source_path), source_path)
+        now = to_milliseconds(self._clock())
+        return current.model_copy(
+            update={
+                "source_type": source_type,
+                "source_path": source_path,
+                "title": body.title if "title" in given else current.title,
+                "description": body.description if "description" in given else current.description,
+                "updated_at": max(now, current.updated_at),  # never earlier, whatever the clocks did
+            }
+        )
+
+    def _installation_for(self, found: _Found, source_path: str) -> GithubInstallation | None:
+        owner = source_path.partition("/")[0]
+        if found.owner_read is not None and found.owner_read.casefold() == owner.casefold():
+            return found.installation  # read with the request (None: there is none)
+        # Only the stored path names the owner: it can be read only after the import (a third request).
+        return self._store.read_installation(found.key.project.user_id, owner)
+
+
+@dataclass(frozen=True)
+class _Found:
+    key: ImportKey
+    stored: StoredImport
+    installation: GithubInstallation | None
+    owner_read: str | None  # whose installation `installation` is (or would be), if one was read
+
+
+def _github_owner(source_path: str | None) -> str | None:
+    repository = parse_github_repository(source_path) if source_path else None
+    return repository.owner if repository else None
+
+
+def _require(precondition: Precondition | None, stored: StoredImport) -> None:
+    if precondition is not None and not precondition.holds_for(stored.version):
+        raise PreconditionFailed
+
+
+def _require_fitting_source(source_type: SourceType, source_path: str, given: set[str]) -> None:
+    problem = source_path_problem(source_type, source_path)
+    if problem is not None:
+        field = "source_path" if "source_path" in given else "source_type"
+        message = problem if field == "source_path" else f"does not fit the stored source_path: {problem}"
+        raise RequestRejected(
+            RequestProblem.INVALID_BODY, "The request body is invalid.", (FieldError(field=field, message=message),)
+        )

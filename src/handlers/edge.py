@@ -1,0 +1,223 @@
+"""The HTTP edge every route shares: one resolver per function, authentication before validation.
+
+Powertools validates the path, query and body before any middleware runs, so authentication cannot
+simply come first as a middleware. Instead both ways out of validation lead to the same domain gate
+(domain/gate.py): a valid request reaches the route, which hands its use case the request's parts
+(invalid ones as RequestRejected values); an invalid one reaches `refuse_invalid_request`, which hands
+the gate the same path and the problem. The gate checks the session before it reports either.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Callable, Sequence
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
+
+from domain.access import ImportKey, ProjectKey
+from domain.errors import FieldError, ImportRefused, RequestProblem, RequestRejected, StorageBusy
+from domain.gate import Gate
+from domain.models import MAX_SAFE_INTEGER
+from dynamodb_store.store import DynamoDBImportStore
+from handlers import error_responses
+from handlers.composition import Settings, dynamodb_client
+from handlers.request_body import (
+    content_type_for_powertools,
+    envelope_problem,
+    strict_json_loads,
+    unreadable_body_problem,
+)
+from handlers.session_cookie import session_token
+
+PROJECT_PATH_IDS = ("user_id", "project_id")
+IMPORT_PATH_IDS = (*PROJECT_PATH_IDS, "import_id")
+IMPORTS_PATH = "/api/users/<user_id>/projects/<project_id>/resources/imports"
+IMPORT_PATH = f"{IMPORTS_PATH}/<import_id>"
+
+logger = Logger()
+settings = Settings.from_environment()
+dynamodb = dynamodb_client(settings)
+store = DynamoDBImportStore(dynamodb, settings.sessions_table, settings.data_table)
+_gate = Gate(store)
+
+
+def _plain_decimal_digits(value: object) -> object:
+    # Refuses what int() would forgive: signs, spaces, underscores, non-ASCII digits.
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be written as plain decimal digits")
+    return value
+
+
+ResourceId = Annotated[int, BeforeValidator(_plain_decimal_digits), Field(ge=1, le=MAX_SAFE_INTEGER)]
+_resource_id = TypeAdapter(ResourceId)
+PATH_ID_RULE = f"must be a whole number from 1 to {MAX_SAFE_INTEGER} in plain decimal digits"
+
+# Registered by call rather than as decorators so that the functions keep their types for mypy.
+_VALIDATION_FAILURES: list[type[Exception]] = [
+    RequestValidationError,
+    RequestUnsupportedContentType,
+    UnicodeDecodeError,  # Powertools decodes base64 bodies as UTF-8 before any hook of ours runs
+    binascii.Error,
+]
+
+
+class RouteEdge:
+    """One function's resolver and the checks its route shares with every other route.
+
+    `path_ids` are the route's path parameters; `query_names` the query parameters it takes (any other
+    is a 400 naming it); `takes_body` whether it reads a JSON body (then Content-Type and size are checked).
+    """
+
+    def __init__(
+        self, path_ids: Sequence[str], query_names: frozenset[str] = frozenset(), takes_body: bool = False
+    ) -> None:
+        self.path_ids = tuple(path_ids)
+        self.query_names = query_names
+        self.takes_body = takes_body
+        self.app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=strict_json_loads)
+        self.app.exception_handler(_VALIDATION_FAILURES)(self.refuse_invalid_request)
+        self.app.exception_handler(ImportRefused)(error_responses.refusal_response)
+        self.app.exception_handler(StorageBusy)(storage_busy)
+        self.app.exception_handler(Exception)(unexpected_error)
+        self.app.not_found(self.no_such_route)
+
+    @property
+    def event(self) -> APIGatewayProxyEventV2:
+        return self.app.current_event
+
+    def session_token(self) -> str | None:
+        event = self.event
+        # Payload 2.0 moves the Cookie header into `cookies`; a hand-made event may still carry the header.
+        return session_token(event.cookies or [event.headers.get("cookie", "")])
+
+    def path(self) -> ProjectKey | ImportKey | RequestRejected:
+        """The path's ids by our own rule, so an invalid path names its fields however validation ended."""
+        parameters = self.event.path_parameters or {}
+        ids: dict[str, int] = {}
+        errors: list[FieldError] = []
+        for name in self.path_ids:
+            try:
+                ids[name] = _resource_id.validate_python(parameters.get(name))
+            except ValidationError:
+                errors.append(FieldError(field=name, message=PATH_ID_RULE))
+        if errors:
+            names = f"{', '.join(self.path_ids[:-1])} and {self.path_ids[-1]}"
+            message = f"{names} must be whole numbers from 1 to {MAX_SAFE_INTEGER}."
+            return RequestRejected(RequestProblem.INVALID_PATH, message, tuple(errors))
+        project = ProjectKey(user_id=ids["user_id"], project_id=ids["project_id"])
+        return ImportKey(project, ids["import_id"]) if "import_id" in ids else project
+
+    def project_path(self) -> ProjectKey | RequestRejected:
+        path = self.path()
+        return path.project if isinstance(path, ImportKey) else path
+
+    def import_path(self) -> ImportKey | RequestRejected:
+        path = self.path()
+        if isinstance(path, ProjectKey):  # a route without {import_id}: a programming error
+            raise TypeError("import_path() on a route without {import_id}")
+        return path
+
+    def envelope_problem(self) -> RequestRejected | None:
+        """Unknown query parameters, then (for a route with a body) Content-Type and size."""
+        unknown = sorted(set(self.event.query_string_parameters or {}) - self.query_names)
+        if unknown:
+            rule = "is not a query parameter of this route"
+            return RequestRejected(
+                RequestProblem.INVALID_QUERY,
+                f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+                tuple(FieldError(field=name, message=rule) for name in unknown),
+            )
+        if self.takes_body:
+            event = self.event
+            return envelope_problem(event.headers.get("content-type"), event.body, bool(event.is_base64_encoded))
+        return None
+
+    def refuse_invalid_request(self, error: Exception) -> Response[Any]:
+        """Path, query or body failed validation: still authenticate first, then report it."""
+        validation_errors = error.errors() if isinstance(error, RequestValidationError) else []
+        if any(entry["loc"][:1] == ("response",) for entry in validation_errors):
+            return unexpected_error(error)  # our own response broke its model: a bug, not the client's fault
+        problem = self.envelope_problem() or self._unreadable_body() or _validation_problem(validation_errors)
+        try:
+            _gate.refuse(self.session_token(), self.project_path(), problem)
+        except ImportRefused as refusal:  # always: the problem is refused once the session is checked
+            return error_responses.refusal_response(refusal)
+        except StorageBusy as busy:
+            return storage_busy(busy)
+        except Exception as failure:  # e.g. DynamoDB down while reading the session
+            return unexpected_error(failure)
+        return unexpected_error(error)
+
+    def no_such_route(self, error: Exception) -> Response[Any]:
+        """Powertools matched no route: a path segment it does not match, or a hand-made event.
+
+        API Gateway sends a function only its own route, whose `{...}` parameters match any segment;
+        Powertools' patterns match fewer characters (not `"`, `\\\\` or a backtick). Such a request is an
+        invalid path, refused after authentication like any other.
+        """
+        routed_here = self.event.path_parameters or {}
+        if set(self.path_ids) <= routed_here.keys() and isinstance(self.path(), RequestRejected):
+            return self.refuse_invalid_request(error)
+        return error_responses.error_response(HTTPStatus.NOT_FOUND, "There is no such route.")
+
+    def _unreadable_body(self) -> RequestRejected | None:
+        if not self.takes_body:
+            return None
+        event = self.event
+        return unreadable_body_problem(event.headers.get("content-type"), event.body, bool(event.is_base64_encoded))
+
+    def lambda_handler(self) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+        """The function's entry point: Logger's context, then the resolver."""
+        app = self.app
+
+        @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+        def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            headers = event.get("headers") or {}
+            for name in [name for name in headers if name.lower() == "content-type"]:
+                # Before Powertools parses the body: it must only ever parse JSON (see request_body.py).
+                headers[name] = content_type_for_powertools(headers[name])
+            return app.resolve(event, context)
+
+        return handle
+
+
+def _validation_problem(validation_errors: Sequence[Any]) -> RequestRejected:
+    query_errors = _field_errors(validation_errors, "query")
+    if query_errors:
+        return RequestRejected(RequestProblem.INVALID_QUERY, "The query string is invalid.", query_errors)
+    return RequestRejected(
+        RequestProblem.INVALID_BODY, "The request body is invalid.", _field_errors(validation_errors, "body")
+    )
+
+
+def _field_errors(validation_errors: Sequence[Any], location: str) -> tuple[FieldError, ...]:
+    return tuple(
+        FieldError(field=".".join(str(part) for part in entry["loc"][1:]) or location, message=_message(entry))
+        for entry in validation_errors
+        if entry["loc"][:1] == (location,)
+    )
+
+
+def _message(entry: dict[str, Any]) -> str:
+    return str(entry.get("msg", "is invalid")).removeprefix("Value error, ")
+
+
+def storage_busy(error: StorageBusy) -> Response[Any]:
+    logger.warning("DynamoDB kept throttling after retries", extra={"error_type": type(error.__cause__).__name__})
+    return error_responses.storage_busy_response()
+
+
+def unexpected_error(error: Exception) -> Response[Any]:
+    logger.exception("Unexpected error", extra={"error_type": type(error).__name__})
+    return error_responses.error_response(HTTPStatus.INTERNAL_SERVER_ERROR, error_responses.INTERNAL_ERROR_MESSAGE)

@@ -1,0 +1,43 @@
+"""ETag and If-Match (RFC 9110, 8.8.3 and 13.1.1) over the import's stored version."""
+
+from __future__ import annotations
+
+import re
+
+from domain.errors import FieldError, RequestProblem, RequestRejected
+from domain.manage_imports import Precondition
+
+IF_MATCH_HEADER = "if-match"
+# One entity-tag: optionally weak (W/), then a quoted string of visible ASCII without '"'.
+_ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*')
+_OUR_TAG = re.compile(r"v([1-9][0-9]{0,15})")
+_RULE = 'must be "*" or a comma-separated list of ETags as this API sends them, e.g. "v2"'
+
+
+def etag(version: int) -> str:
+    """The strong ETag of an import at this version."""
+    return f'"v{version}"'
+
+
+def if_match(header_value: str | None) -> Precondition | RequestRejected | None:
+    """The precondition If-Match states: None without the header, RequestRejected when malformed.
+
+    Comparison is strong, as If-Match requires: a weak tag, or one this API never sent, matches nothing.
+    """
+    if header_value is None:
+        return None
+    if header_value.strip() == "*":
+        return Precondition(versions=None)
+    versions: set[int] = set()
+    for member in header_value.split(","):
+        tag = _ENTITY_TAG.fullmatch(member)
+        if tag is None:
+            return RequestRejected(
+                RequestProblem.INVALID_PRECONDITION,
+                f"The If-Match header {_RULE}.",
+                (FieldError(field="If-Match", message=_RULE),),
+            )
+        ours = _OUR_TAG.fullmatch(tag.group(2))
+        if ours is not None and not tag.group(1):
+            versions.add(int(ours.group(1)))
+    return Precondition(versions=frozenset(versions))
