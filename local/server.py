@@ -1,7 +1,7 @@
 """`make run`: the real Lambda handler behind a local HTTP server, on an embedded DynamoDB.
 
-Each HTTP request becomes the API Gateway HTTP API 2.0 event production receives and goes through
-`handlers.create_import.lambda_handler`; there is no second code path. Settings: PORT (API, 3000),
+Each HTTP request becomes the API Gateway HTTP API 2.0 event production receives and goes through the
+`lambda_handler` of the function template.yaml routes it to; there is no second code path. Settings: PORT (API, 3000),
 DYNAMODB_PORT (embedded DynamoDB, 8000), DYNAMODB_HOST (its address, 127.0.0.1), DYNAMODB_ENDPOINT_URL
 (use that DynamoDB instead; then nothing is embedded or seeded unless SEED_DEMO_DATA=1).
 """
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import errno
+import importlib
 import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import ModuleType
 from typing import Any
 
 from handlers.openapi_document import openapi_document
@@ -35,14 +36,23 @@ _MAX_LENGTH_DIGITS = 18
 _JSON = [("content-type", "application/json")]
 
 
-class LocalApi:
-    """Routes requests like API Gateway and runs the handler like one Lambda execution environment."""
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
-    def __init__(self, handler_module: ModuleType, routes: list[Route]) -> None:
-        self._handler_module = handler_module
-        self._routes = routes
-        # One execution environment handles one event at a time; the handler relies on that.
-        self._one_at_a_time = threading.Lock()
+
+def lambda_handler_of(route: Route) -> LambdaHandler:
+    """The function behind a route, by its template Handler (`module.attribute`)."""
+    module_name, _, attribute = route.handler.rpartition(".")
+    handler: LambdaHandler = getattr(importlib.import_module(module_name), attribute)
+    return handler
+
+
+class LocalApi:
+    """Routes requests like API Gateway and runs each function like one Lambda execution environment."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self._routes = [(route, lambda_handler_of(route)) for route in routes]
+        # One execution environment handles one event at a time; the handlers rely on that.
+        self._one_at_a_time = {route.function_id: threading.Lock() for route in routes}
 
     def respond(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str
@@ -50,7 +60,7 @@ class LocalApi:
         raw_path, _, query = target.partition("?")
         if method == "GET" and raw_path == OPENAPI_PATH:
             return 200, [("content-type", "application/json")], self._openapi().encode()
-        for route in self._routes:
+        for route, lambda_handler in self._routes:
             path_parameters = route.match(method, raw_path)
             if path_parameters is not None:
                 event = http_api_event(
@@ -63,14 +73,20 @@ class LocalApi:
                     body=body,
                     source_ip=client_ip,
                 )
-                with self._one_at_a_time:
-                    result = self._handler_module.lambda_handler(event, LocalLambdaContext())
+                with self._one_at_a_time[route.function_id]:
+                    result = lambda_handler(event, LocalLambdaContext())
                 return _http_response(result)
         # What API Gateway answers for a route it does not have.
         return 404, [("content-type", "application/json")], b'{"message":"Not Found"}'
 
     def _openapi(self) -> str:
-        return json.dumps(openapi_document(self._handler_module.app), indent=2)
+        return openapi_json()
+
+
+def openapi_json() -> str:
+    """The API's OpenAPI document as served and as committed in docs/openapi.json."""
+    modules = [route.handler.rpartition(".")[0] for route in http_api_routes()]
+    return json.dumps(openapi_document(modules), indent=2, ensure_ascii=False) + "\n"
 
 
 def _http_response(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -206,7 +222,6 @@ def main() -> None:
         embedded.start()
 
     configure_handler_environment(settings.dynamodb_endpoint)
-    from handlers import create_import  # noqa: PLC0415 - imported only once its environment is set
 
     token = None
     tables: list[str] = []
@@ -214,7 +229,8 @@ def main() -> None:
         client = local_dynamodb_client(settings.dynamodb_endpoint)
         tables = create_tables(client)
         token = seed_demo_data(client)
-    api_server.RequestHandlerClass = request_handler_for(LocalApi(create_import, http_api_routes()))
+    # The handler modules are imported only now that their environment is set.
+    api_server.RequestHandlerClass = request_handler_for(LocalApi(http_api_routes()))
     print(banner(settings, token, embedded is not None, tables), flush=True)
     try:
         api_server.serve_forever()

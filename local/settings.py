@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from local.template import function_environment
+from local.template import every_function_environment
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -47,11 +47,12 @@ class LocalSettings:
 def configure_handler_environment(dynamodb_endpoint: str) -> None:
     """Set what the Lambda runtime would: the template's variables, pointed at the given DynamoDB.
 
-    Must run before `handlers.create_import` is imported, since that reads its settings on import.
+    Must run before any handler module is imported, since each reads its settings on import. One local
+    process serves every function, so it gets the union of their environments.
     """
     for name, value in _PLACEHOLDER_AWS.items():
         os.environ.setdefault(name, value)
-    os.environ.update(function_environment() | {"DYNAMODB_ENDPOINT_URL": dynamodb_endpoint})
+    os.environ.update(every_function_environment() | {"DYNAMODB_ENDPOINT_URL": dynamodb_endpoint})
 
 
 def local_dynamodb_client(endpoint: str, region: str | None = None) -> DynamoDBClient:

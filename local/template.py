@@ -75,10 +75,19 @@ def time_to_live_attributes() -> dict[str, str]:
 
 
 def function_environment(function_id: str = "CreateImportFunction") -> dict[str, str]:
-    """The function's environment variables, `!Ref Table` resolved to the local table name (its logical id)."""
-    function = load_template()["Resources"][function_id]
-    variables: dict[str, Any] = function["Properties"].get("Environment", {}).get("Variables", {})
-    return {name: _resolved_locally(value) for name, value in variables.items()}
+    """The function's environment (Globals', then its own), `!Ref Table` resolved to the local table name."""
+    template = load_template()
+    shared = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    own = template["Resources"][function_id]["Properties"].get("Environment", {}).get("Variables", {})
+    return {name: _resolved_locally(value) for name, value in (shared | own).items()}
+
+
+def every_function_environment() -> dict[str, str]:
+    """What one local process serving every function needs: the union of their environments."""
+    merged: dict[str, str] = {}
+    for function_id in resources_of_type("AWS::Serverless::Function"):
+        merged |= function_environment(function_id)
+    return merged
 
 
 def _resolved_locally(value: Any) -> str:
@@ -94,6 +103,8 @@ class Route:
     method: str
     path_template: str  # as API Gateway writes it: /api/users/{user_id}/...
     route_key: str
+    function_id: str
+    handler: str  # the function's Handler: module.attribute
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         """The path parameters when this route serves the request, else None."""
@@ -104,11 +115,16 @@ class Route:
         return found.groupdict() if found else None
 
 
-def http_api_routes(function_id: str = "CreateImportFunction") -> list[Route]:
-    function = load_template()["Resources"][function_id]
+def http_api_routes(function_id: str | None = None) -> list[Route]:
+    """Every HttpApi route of the template (or of one function), in template order."""
     routes = []
-    for event in function["Properties"].get("Events", {}).values():
-        if event["Type"] == "HttpApi":
-            method, path = event["Properties"]["Method"].upper(), event["Properties"]["Path"]
-            routes.append(Route(method=method, path_template=path, route_key=f"{method} {path}"))
+    for logical_id, function in resources_of_type("AWS::Serverless::Function").items():
+        if function_id not in (None, logical_id):
+            continue
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                method, path = event["Properties"]["Method"].upper(), event["Properties"]["Path"]
+                route_key = f"{method} {path}"
+                handler = function["Properties"]["Handler"]
+                routes.append(Route(method, path, route_key, function_id=logical_id, handler=handler))
     return routes

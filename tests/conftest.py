@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from local.template import function_environment
+from local.template import every_function_environment
 
 # The handler reads its settings and creates its DynamoDB client when imported, so the environment
 # (the template's own variables, fake credentials, no endpoint override) is set before that.
 for _variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
     os.environ.pop(_variable, None)
 os.environ.update(
-    function_environment()
+    every_function_environment()
     | {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 )
 

@@ -56,11 +56,15 @@ class ListImportsCommand:
 
 @dataclass(frozen=True)
 class ImportCommand:
-    """GET or DELETE of one import; `if_match` None when the request has no If-Match."""
+    """GET or DELETE of one import; `if_match` None when the request has no If-Match.
+
+    `envelope` is what is wrong with the request beyond path and headers (an unknown query parameter).
+    """
 
     session_token: str | None
     path: ImportKey | RequestRejected
     if_match: Precondition | RequestRejected | None = None
+    envelope: RequestRejected | None = None
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,10 @@ class ImportManager:
         return self._store.list_imports(admitted.project, accepted(command.query))
 
     def get_import(self, command: ImportCommand) -> StoredImport:
-        return self._find(command.session_token, command.path, []).stored
+        return self._find(command.session_token, command.path, [command.envelope]).stored
 
     def delete_import(self, command: ImportCommand) -> None:
-        found = self._find(command.session_token, command.path, [command.if_match])
+        found = self._find(command.session_token, command.path, [command.envelope, command.if_match])
         precondition = accepted(command.if_match)
         _require(precondition, found.stored)
         try:

@@ -52,14 +52,14 @@ store = DynamoDBImportStore(dynamodb, settings.sessions_table, settings.data_tab
 _gate = Gate(store)
 
 
-def _plain_decimal_digits(value: object) -> object:
+def plain_decimal_digits(value: object) -> object:
     # Refuses what int() would forgive: signs, spaces, underscores, non-ASCII digits.
     if isinstance(value, str) and not (value.isascii() and value.isdigit()):
         raise ValueError("must be written as plain decimal digits")
     return value
 
 
-ResourceId = Annotated[int, BeforeValidator(_plain_decimal_digits), Field(ge=1, le=MAX_SAFE_INTEGER)]
+ResourceId = Annotated[int, BeforeValidator(plain_decimal_digits), Field(ge=1, le=MAX_SAFE_INTEGER)]
 _resource_id = TypeAdapter(ResourceId)
 PATH_ID_RULE = f"must be a whole number from 1 to {MAX_SAFE_INTEGER} in plain decimal digits"
 

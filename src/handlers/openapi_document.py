@@ -1,11 +1,14 @@
-"""The OpenAPI document of this API: what Powertools generates from the routes, completed.
+"""The OpenAPI document of this API: what Powertools generates from each function's route, merged.
 
-Served by the local runtime (`GET /openapi.json`); the Lambda function never imports this module.
+Served by the local runtime (`GET /openapi.json`) and committed as docs/openapi.json (a test keeps the
+two equal); no Lambda function imports this module.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -27,28 +30,59 @@ _IDEMPOTENCY_KEY_PARAMETER = {
 }
 # Powertools writes pydantic's names for bounds into path parameter schemas; JSON Schema's are these.
 _BOUND_NAMES = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+_IF_MATCH_PARAMETER = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "Optional. The ETag of the import as last read: the change is made only if it still matches "
+    "(else 412). Without it, the last write wins.",
+    "schema": {"type": "string"},
+}
+_HEADER_PARAMETERS = {
+    "post": [_IDEMPOTENCY_KEY_PARAMETER],
+    "put": [_IF_MATCH_PARAMETER],
+    "delete": [_IF_MATCH_PARAMETER],
+}
 
 
-def openapi_document(app: APIGatewayHttpResolver) -> dict[str, Any]:
+def openapi_document(route_modules: Iterable[str]) -> dict[str, Any]:
+    """One document for the whole API from each function's module (its `app`), shared schemas once."""
+    document: dict[str, Any] = {}
+    for module_name in dict.fromkeys(route_modules):
+        app: APIGatewayHttpResolver = importlib.import_module(module_name).app
+        part = _route_document(app)
+        if not document:
+            document = part
+            continue
+        for path, path_item in part["paths"].items():
+            document["paths"].setdefault(path, {}).update(path_item)
+        document["components"]["schemas"].update(part["components"]["schemas"])
+    schemas = document["components"]["schemas"]
+    for name in _UNUSED_SCHEMAS:
+        schemas.pop(name, None)
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
+    return document
+
+
+def _route_document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     # Configured here rather than in the Lambda module: importing the OpenAPI models costs cold start.
     app.configure_openapi(
         title="Neptun imports API",
         version="1.0.0",
-        description="Records imports (GitHub repositories, public repository URLs, local folders) in Neptun "
-        "projects. Every request carries the neptun-session cookie; every error is JSON {statusCode, message}.",
+        description="The imports of Neptun projects (GitHub repositories, public repository URLs, local folders): "
+        "create, list, read, change and delete them. Every request carries the neptun-session cookie; every error "
+        "is JSON {statusCode, message}.",
         security_schemes={"neptunSession": APIKey(name=SESSION_COOKIE, **{"in": APIKeyIn.cookie})},
         security=[{"neptunSession": []}],
     )
     document: dict[str, Any] = json.loads(app.get_openapi_json_schema())
     for path_item in document.get("paths", {}).values():
-        for operation in path_item.values():
-            operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY_PARAMETER)
+        for method, operation in path_item.items():
+            operation.setdefault("parameters", []).extend(_HEADER_PARAMETERS.get(method, []))
             for parameter in operation["parameters"]:
                 schema = parameter.get("schema", {})
                 for pydantic_name, json_schema_name in _BOUND_NAMES.items():
                     if pydantic_name in schema:
                         schema[json_schema_name] = schema.pop(pydantic_name)
-    schemas = document.get("components", {}).get("schemas", {})
-    for name in _UNUSED_SCHEMAS:
-        schemas.pop(name, None)
+    document.setdefault("components", {}).setdefault("schemas", {})
     return document

@@ -1,0 +1,46 @@
+"""Lambda entry point for `DELETE /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from domain.manage_imports import ImportCommand, ImportManager
+from handlers import error_responses
+from handlers.edge import IMPORT_PATH, IMPORT_PATH_IDS, ResourceId, RouteEdge, dynamodb, logger, store
+from handlers.preconditions import IF_MATCH_HEADER, if_match
+
+__all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
+
+edge = RouteEdge(IMPORT_PATH_IDS)
+app = edge.app
+manager = ImportManager(store)
+_STATUSES = (400, 401, 403, 404, 412, 500, 503)
+
+
+@app.delete(
+    IMPORT_PATH,
+    summary="Delete an import",
+    description="Deletes the import and its id claim in one atomic write. With If-Match, only if unchanged.",
+    responses={204: {"description": "Deleted; no body."}, **error_responses.openapi_error_responses(_STATUSES)},
+    tags=["imports"],
+)
+def delete_project_import(
+    user_id: Annotated[ResourceId, Path(description="The signed-in user's id.")],
+    project_id: Annotated[ResourceId, Path(description="The project's id; it must be the user's.")],
+    import_id: Annotated[ResourceId, Path(description="The import's id.")],
+) -> Response[Any]:
+    manager.delete_import(
+        ImportCommand(
+            session_token=edge.session_token(),
+            path=edge.import_path(),
+            if_match=if_match(edge.event.headers.get(IF_MATCH_HEADER)),
+            envelope=edge.envelope_problem(),
+        )
+    )
+    return Response(status_code=204)
+
+
+lambda_handler = edge.lambda_handler()

@@ -1,0 +1,57 @@
+"""Lambda entry point for `GET /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
+
+from domain.manage_imports import ImportCommand, ImportManager
+from domain.models import ImportResponse
+from handlers import error_responses
+from handlers.edge import IMPORT_PATH, IMPORT_PATH_IDS, ResourceId, RouteEdge, dynamodb, logger, store
+from handlers.preconditions import etag
+
+__all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
+
+edge = RouteEdge(IMPORT_PATH_IDS)
+app = edge.app
+manager = ImportManager(store)
+_STATUSES = (400, 401, 403, 404, 500, 503)
+ETAG_HEADER: dict[str, OpenAPIResponseHeader] = {
+    "ETag": {"description": "The import's version; send it as If-Match.", "schema": {"type": "string"}}
+}
+
+
+@app.get(
+    IMPORT_PATH,
+    summary="Read one import",
+    responses={
+        200: {
+            "description": "The import.",
+            "headers": ETAG_HEADER,
+            "content": {content_types.APPLICATION_JSON: {"model": ImportResponse}},
+        },
+        **error_responses.openapi_error_responses(_STATUSES),
+    },
+    tags=["imports"],
+)
+def get_project_import(
+    user_id: Annotated[ResourceId, Path(description="The signed-in user's id.")],
+    project_id: Annotated[ResourceId, Path(description="The project's id; it must be the user's.")],
+    import_id: Annotated[ResourceId, Path(description="The import's id.")],
+) -> Response[Any]:
+    stored = manager.get_import(
+        ImportCommand(session_token=edge.session_token(), path=edge.import_path(), envelope=edge.envelope_problem())
+    )
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=ImportResponse(import_=stored.import_).model_dump_json(),
+        headers={"ETag": etag(stored.version)},
+    )
+
+
+lambda_handler = edge.lambda_handler()

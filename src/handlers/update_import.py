@@ -1,0 +1,62 @@
+"""Lambda entry point for `PUT /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from domain.errors import RequestRejected
+from domain.manage_imports import ImportManager, UpdateImportCommand
+from domain.models import ImportResponse, UpdateImportRequest
+from handlers import error_responses
+from handlers.edge import IMPORT_PATH, IMPORT_PATH_IDS, ResourceId, RouteEdge, dynamodb, logger, store
+from handlers.get_import import ETAG_HEADER
+from handlers.preconditions import IF_MATCH_HEADER, etag, if_match
+
+__all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
+
+edge = RouteEdge(IMPORT_PATH_IDS, takes_body=True)
+app = edge.app
+manager = ImportManager(store)
+_STATUSES = (400, 401, 403, 404, 412, 413, 415, 500, 503)
+
+
+@app.put(
+    IMPORT_PATH,
+    summary="Change an import",
+    description="Changes the fields given; null clears title or description. With If-Match, only if unchanged.",
+    responses={
+        200: {
+            "description": "The import as changed.",
+            "headers": ETAG_HEADER,
+            "content": {content_types.APPLICATION_JSON: {"model": ImportResponse}},
+        },
+        **error_responses.openapi_error_responses(_STATUSES),
+    },
+    tags=["imports"],
+)
+def update_project_import(
+    user_id: Annotated[ResourceId, Path(description="The signed-in user's id.")],
+    project_id: Annotated[ResourceId, Path(description="The project's id; it must be the user's.")],
+    import_id: Annotated[ResourceId, Path(description="The import's id.")],
+    request: Annotated[UpdateImportRequest, Body()],
+) -> Response[Any]:
+    body: UpdateImportRequest | RequestRejected = edge.envelope_problem() or request
+    command = UpdateImportCommand(
+        session_token=edge.session_token(),
+        path=edge.import_path(),
+        body=body,
+        if_match=if_match(edge.event.headers.get(IF_MATCH_HEADER)),
+    )
+    stored = manager.update_import(command)
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=ImportResponse(import_=stored.import_).model_dump_json(),
+        headers={"ETag": etag(stored.version)},
+    )
+
+
+lambda_handler = edge.lambda_handler()
