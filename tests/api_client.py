@@ -6,19 +6,27 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from handlers import create_import
 from local.apigw_event import http_api_event
 from local.demo import DEMO_PROJECT_ID, DEMO_SESSION_TOKEN, DEMO_USER_ID
 from local.lambda_context import LocalLambdaContext
-from local.template import http_api_routes
+from local.server import lambda_handler_of
+from local.template import Route, http_api_routes
 
-IMPORTS_ROUTE = http_api_routes()[0]
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+ROUTES = http_api_routes()
+IMPORTS_ROUTE = ROUTES[0]
 
 
 def imports_path(user_id: object = DEMO_USER_ID, project_id: object = DEMO_PROJECT_ID) -> str:
     return f"/api/users/{user_id}/projects/{project_id}/resources/imports"
+
+
+def import_path(import_id: object, user_id: object = DEMO_USER_ID, project_id: object = DEMO_PROJECT_ID) -> str:
+    return f"{imports_path(user_id, project_id)}/{import_id}"
 
 
 @dataclass
@@ -32,11 +40,21 @@ class HttpResponse:
         return json.loads(self.text)
 
 
+def route_for(method: str, path: str) -> tuple[Route, dict[str, str]]:
+    """The route API Gateway would pick, with its path parameters."""
+    for route in ROUTES:
+        parameters = route.match(method, path)
+        if parameters is not None:
+            return route, parameters
+    raise LookupError(f"API Gateway has no route for {method} {path}")
+
+
 def invoke(event: dict[str, Any]) -> HttpResponse:
-    """Run the Lambda handler on an event, as API Gateway would, and read its response."""
-    raw = create_import.lambda_handler(event, LocalLambdaContext())  # type: ignore[arg-type]
+    """Run the routed function's Lambda handler on an event, as API Gateway would, and read its response."""
+    route = next((route for route in ROUTES if route.route_key == event["routeKey"]), IMPORTS_ROUTE)
+    raw = lambda_handler_of(route)(event, LocalLambdaContext())
     headers = {name.lower(): value for name, value in raw.get("headers", {}).items()}
-    return HttpResponse(status=raw["statusCode"], headers=headers, text=raw.get("body", ""), raw=raw)
+    return HttpResponse(status=raw["statusCode"], headers=headers, text=raw.get("body") or "", raw=raw)
 
 
 def post_imports(
@@ -71,9 +89,66 @@ def post_imports(
     return invoke(event)
 
 
+def call(
+    method: str,
+    path: str,
+    body: object = None,
+    *,
+    token: str | None = DEMO_SESSION_TOKEN,
+    headers: Mapping[str, str | None] | None = None,
+    query: str = "",
+    raw_body: bytes | None = None,
+) -> HttpResponse:
+    """Any route, the way a client would call it: session cookie, JSON headers, JSON body if given."""
+    route, path_parameters = route_for(method, path)
+    defaults: dict[str, str | None] = {"accept": "application/json"}
+    if body is not None or raw_body is not None:
+        defaults["content-type"] = "application/json"
+    all_headers = {name: value for name, value in {**defaults, **(headers or {})}.items() if value is not None}
+    header_pairs = list(all_headers.items()) + ([("cookie", f"neptun-session={token}")] if token else [])
+    payload = raw_body if raw_body is not None else json.dumps(body).encode() if body is not None else b""
+    event = http_api_event(
+        route,
+        path_parameters=path_parameters,
+        method=method,
+        raw_path=path,
+        raw_query_string=query,
+        headers=header_pairs,
+        body=payload,
+    )
+    return invoke(event)
+
+
 GITHUB_IMPORT = {
     "source_type": "github",
     "source_path": "username/repository",
     "title": "My GitHub Import",
     "description": "Importing from GitHub repository",
 }
+
+
+def assert_error(response: HttpResponse, status: int) -> dict[str, Any]:
+    assert response.status == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    assert body["statusCode"] == status
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    assert set(body) <= {"statusCode", "message", "errors"}
+    return body
+
+
+def stored_imports(
+    dynamodb: DynamoDBClient, user_id: int = DEMO_USER_ID, project_id: int = DEMO_PROJECT_ID
+) -> list[Any]:
+    # The documented access pattern for listing a project's imports: one Query on its partition.
+    response = dynamodb.query(
+        TableName="DataTable",
+        KeyConditionExpression="PK = :project AND begins_with(SK, :imports)",
+        ExpressionAttributeValues={
+            ":project": {"S": f"USER#{user_id}#PROJECT#{project_id}"},
+            ":imports": {"S": "IMPORT#"},
+        },
+        ConsistentRead=True,
+    )
+    return response["Items"]

@@ -5,15 +5,18 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
+import pytest
+
 from dynamodb_store import keys
 from local.template import Intrinsic, http_api_routes, load_template, resources_of_type
 
-FUNCTION = load_template()["Resources"]["CreateImportFunction"]
+FUNCTIONS = resources_of_type("AWS::Serverless::Function")
+FUNCTION = FUNCTIONS["CreateImportFunction"]
 
 
-def policy_statements() -> list[dict[str, Any]]:
+def policy_statements(function_id: str = "CreateImportFunction") -> list[dict[str, Any]]:
     statements = []
-    for policy in FUNCTION["Properties"]["Policies"]:
+    for policy in FUNCTIONS[function_id]["Properties"]["Policies"]:
         assert isinstance(policy, dict)
         assert "Statement" in policy, f"only inline statements, no managed or SAM policy templates: {policy}"
         statements.extend(policy["Statement"])
@@ -24,13 +27,60 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def test_dynamodb_statements_name_exact_actions_on_exact_tables() -> None:
-    granted = {
+def partition_of(key: keys.Key) -> str:
+    value = key[keys.PARTITION_KEY]
+    assert "S" in value
+    return value["S"]
+
+
+def grants(function_id: str) -> set[tuple[str, str]]:
+    return {
         (action, resource.value)
-        for statement in policy_statements()
+        for statement in policy_statements(function_id)
         for action in as_list(statement["Action"])
         for resource in as_list(statement["Resource"])
     }
+
+
+READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynamodb:BatchGetItem", "DataTable.Arn")}
+
+
+@pytest.mark.parametrize(
+    ("function_id", "granted"),
+    [
+        ("ListImportsFunction", READ_SESSION_AND_DATA | {("dynamodb:Query", "DataTable.Arn")}),
+        ("GetImportFunction", READ_SESSION_AND_DATA),
+        ("UpdateImportFunction", READ_SESSION_AND_DATA | {("dynamodb:PutItem", "DataTable.Arn")}),
+        ("DeleteImportFunction", READ_SESSION_AND_DATA | {("dynamodb:DeleteItem", "DataTable.Arn")}),
+    ],
+)
+def test_each_other_function_has_exactly_its_routes_grants(function_id: str, granted: set[tuple[str, str]]) -> None:
+    assert grants(function_id) == granted
+    for statement in policy_statements(function_id):
+        assert statement["Effect"] == "Allow"
+        assert all("*" not in action for action in as_list(statement["Action"]))
+
+
+@pytest.mark.parametrize(
+    ("function_id", "action", "partitions"),
+    [
+        ("ListImportsFunction", "dynamodb:Query", [partition_of(keys.import_key(1, 789, 42))]),
+        ("UpdateImportFunction", "dynamodb:PutItem", [partition_of(keys.import_key(1, 789, 42))]),
+        (
+            "DeleteImportFunction",
+            "dynamodb:DeleteItem",
+            [partition_of(keys.import_key(1, 789, 42)), partition_of(keys.import_id_claim_key(42))],
+        ),
+    ],
+)
+def test_writes_and_queries_reach_only_import_partitions(function_id: str, action: str, partitions: list[str]) -> None:
+    assert all(allows(function_id, action, partition) for partition in partitions)
+    refused = [keys.project_key(1, 789), keys.installation_key(1, "username"), keys.request_key_claim_key("1:k")]
+    assert not any(allows(function_id, action, partition_of(key)) for key in refused)
+
+
+def test_dynamodb_statements_name_exact_actions_on_exact_tables() -> None:
+    granted = grants("CreateImportFunction")
     assert granted == {
         ("dynamodb:BatchGetItem", "SessionsTable.Arn"),
         ("dynamodb:BatchGetItem", "DataTable.Arn"),
@@ -48,18 +98,18 @@ def test_dynamodb_statements_name_exact_actions_on_exact_tables() -> None:
         assert all("*" not in action for action in as_list(statement["Action"]))
 
 
-def put_statements_on_the_data_table() -> list[dict[str, Any]]:
+def statements_granting(action: str, function_id: str = "CreateImportFunction") -> list[dict[str, Any]]:
     return [
         statement
-        for statement in policy_statements()
-        if "dynamodb:PutItem" in as_list(statement["Action"])
+        for statement in policy_statements(function_id)
+        if action in as_list(statement["Action"])
         and any(resource.value == "DataTable.Arn" for resource in as_list(statement["Resource"]))
     ]
 
 
-def may_put_into(partition: str) -> bool:
-    """Whether some PutItem grant on the data table allows an item in this partition (IAM's StringLike)."""
-    for statement in put_statements_on_the_data_table():
+def allows(function_id: str, action: str, partition: str) -> bool:
+    """Whether some grant of `action` on the data table allows this partition (IAM's StringLike)."""
+    for statement in statements_granting(action, function_id):
         condition = statement.get("Condition", {})
         allowed = condition.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
         if allowed is None or any(fnmatch.fnmatchcase(partition, pattern) for pattern in as_list(allowed)):
@@ -67,14 +117,12 @@ def may_put_into(partition: str) -> bool:
     return False
 
 
-def partition_of(key: keys.Key) -> str:
-    value = key[keys.PARTITION_KEY]
-    assert "S" in value
-    return value["S"]
+def may_put_into(partition: str) -> bool:
+    return allows("CreateImportFunction", "dynamodb:PutItem", partition)
 
 
 def test_puts_on_the_data_table_reach_only_the_partitions_the_function_writes() -> None:
-    [statement] = put_statements_on_the_data_table()
+    [statement] = statements_granting("dynamodb:PutItem")
     assert set(statement["Condition"]) == {"ForAllValues:StringLike"}, "one condition, on the leading keys"
     assert as_list(statement["Action"]) == ["dynamodb:PutItem"], "the condition must not narrow other actions"
     written = [keys.import_key(1, 789, 42), keys.import_id_claim_key(42), keys.request_key_claim_key("1:key")]
@@ -92,13 +140,28 @@ def test_function_runs_python_3_13_on_arm64_with_tracing() -> None:
     assert FUNCTION["Properties"]["Handler"] == "handlers.create_import.lambda_handler"
 
 
-def test_the_route_is_an_http_api_payload_2_event() -> None:
-    [event] = FUNCTION["Properties"]["Events"].values()
-    assert event["Type"] == "HttpApi"
-    assert event["Properties"]["PayloadFormatVersion"] == "2.0"
+IMPORTS = "/api/users/{user_id}/projects/{project_id}/resources/imports"
+
+
+def test_each_route_is_its_own_functions_http_api_payload_2_event() -> None:
+    for function in FUNCTIONS.values():
+        [event] = function["Properties"]["Events"].values()
+        assert event["Type"] == "HttpApi"
+        assert event["Properties"]["PayloadFormatVersion"] == "2.0"
+        assert function["Properties"]["Handler"].startswith("handlers.")
     assert [route.route_key for route in http_api_routes()] == [
-        "POST /api/users/{user_id}/projects/{project_id}/resources/imports"
+        f"POST {IMPORTS}",
+        f"GET {IMPORTS}",
+        f"GET {IMPORTS}/{{import_id}}",
+        f"PUT {IMPORTS}/{{import_id}}",
+        f"DELETE {IMPORTS}/{{import_id}}",
     ]
+
+
+def test_every_function_has_a_log_group_kept_30_days() -> None:
+    log_groups = resources_of_type("AWS::Logs::LogGroup")
+    for function_id in FUNCTIONS:
+        assert log_groups[f"{function_id}LogGroup"]["Properties"]["RetentionInDays"] == 30
 
 
 def test_tables_are_on_demand_and_the_data_table_is_protected() -> None:
@@ -115,7 +178,7 @@ def test_tables_are_on_demand_and_the_data_table_is_protected() -> None:
 
 
 def test_powertools_is_configured_by_environment() -> None:
-    variables = FUNCTION["Properties"]["Environment"]["Variables"]
+    variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["POWERTOOLS_SERVICE_NAME"] == "neptun-imports"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Neptun"
     assert "ImportsApiUrl" in load_template()["Outputs"]

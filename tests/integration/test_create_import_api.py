@@ -16,7 +16,7 @@ from dynamodb_store.keys import session_key
 from handlers import create_import
 from local import records
 from local.demo import DEMO_PROJECT_ID, DEMO_USER_ID
-from tests.api_client import GITHUB_IMPORT, HttpResponse, imports_path, post_imports
+from tests.api_client import GITHUB_IMPORT, assert_error, imports_path, post_imports, stored_imports
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -27,33 +27,6 @@ pytestmark = pytest.mark.usefixtures("demo_token")
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 UNAUTHENTICATED_MESSAGE = "Sign in again: the neptun-session cookie is missing, unknown or expired."
-
-
-def assert_error(response: HttpResponse, status: int) -> dict[str, Any]:
-    assert response.status == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    body: dict[str, Any] = response.json()
-    assert body["statusCode"] == status
-    assert isinstance(body["message"], str)
-    assert body["message"]
-    assert set(body) <= {"statusCode", "message", "errors"}
-    return body
-
-
-def stored_imports(
-    dynamodb: DynamoDBClient, user_id: int = DEMO_USER_ID, project_id: int = DEMO_PROJECT_ID
-) -> list[Any]:
-    # The documented access pattern for listing a project's imports: one Query on its partition.
-    response = dynamodb.query(
-        TableName="DataTable",
-        KeyConditionExpression="PK = :project AND begins_with(SK, :imports)",
-        ExpressionAttributeValues={
-            ":project": {"S": f"USER#{user_id}#PROJECT#{project_id}"},
-            ":imports": {"S": "IMPORT#"},
-        },
-        ConsistentRead=True,
-    )
-    return response["Items"]
 
 
 def all_items(dynamodb: DynamoDBClient) -> list[Any]:

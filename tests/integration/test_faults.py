@@ -18,8 +18,7 @@ from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, Endp
 
 from handlers import create_import
 from local import records
-from tests.api_client import GITHUB_IMPORT, post_imports
-from tests.integration.test_create_import_api import assert_error, stored_imports
+from tests.api_client import GITHUB_IMPORT, assert_error, post_imports, stored_imports
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

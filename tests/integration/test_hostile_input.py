@@ -15,8 +15,15 @@ from hypothesis import strategies as st
 from handlers.error_responses import MAX_FIELD_NAME_CHARACTERS, MAX_LISTED_FIELD_ERRORS
 from local.apigw_event import http_api_event
 from local.demo import DEMO_SESSION_TOKEN
-from tests.api_client import GITHUB_IMPORT, IMPORTS_ROUTE, HttpResponse, imports_path, invoke, post_imports
-from tests.integration.test_create_import_api import stored_imports
+from tests.api_client import (
+    GITHUB_IMPORT,
+    IMPORTS_ROUTE,
+    HttpResponse,
+    imports_path,
+    invoke,
+    post_imports,
+    stored_imports,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -11,8 +11,7 @@ import pytest
 
 from handlers import create_import
 from local import records
-from tests.api_client import GITHUB_IMPORT, imports_path, post_imports
-from tests.integration.test_create_import_api import assert_error, stored_imports
+from tests.api_client import GITHUB_IMPORT, assert_error, imports_path, post_imports, stored_imports
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
