@@ -1,8 +1,9 @@
 """`make invoke EVENT=events/<file>.json`: a Docker-free `sam local invoke`.
 
-Runs the Lambda handler once on the event against an embedded DynamoDB (moto's server mode on a free
-loopback port) with the tables from template.yaml and the demo data, and prints the handler's response
-to stdout (its logs go to stderr). With DYNAMODB_ENDPOINT_URL set, that DynamoDB is used as it is.
+Runs the Lambda handler of the function the event's routeKey names in template.yaml once on the event,
+against an embedded DynamoDB (moto's server mode on a free loopback port) with the tables from
+template.yaml and the demo data (the demo import included), and prints the handler's response to
+stdout (its logs go to stderr). With DYNAMODB_ENDPOINT_URL set, that DynamoDB is used as it is.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from local.demo import seed_demo_data
+from local.demo import seed_demo_data, seed_demo_import
 from local.embedded_dynamodb import EmbeddedDynamoDB
 from local.lambda_context import LocalLambdaContext
+from local.server import lambda_handler_of
 from local.settings import LocalSettings, configure_handler_environment, local_dynamodb_client
 from local.tables import create_tables
+from local.template import Route, http_api_routes
 
 
 def main(arguments: list[str]) -> int:
@@ -31,20 +35,30 @@ def main(arguments: list[str]) -> int:
         embedded.start()
     try:
         configure_handler_environment(endpoint)
-        from handlers import create_import  # noqa: PLC0415 - imported only once its environment is set
+        from handlers import edge  # noqa: PLC0415 - imported only once its environment is set
 
-        create_import.logger.registered_handler.setStream(sys.stderr)  # type: ignore[attr-defined]
+        edge.logger.registered_handler.setStream(sys.stderr)  # type: ignore[attr-defined]
+        lambda_handler = lambda_handler_of(_route_of(event))
         if embedded or settings.seed_external:
             client = local_dynamodb_client(endpoint)
             create_tables(client)
             seed_demo_data(client)
+            seed_demo_import(client)
         with contextlib.redirect_stdout(sys.stderr):  # EMF metric lines, printed by Powertools
-            response = create_import.lambda_handler(event, LocalLambdaContext())  # type: ignore[arg-type]
+            response = lambda_handler(event, LocalLambdaContext())
     finally:
         if embedded:
             embedded.stop()
     print(json.dumps(response, indent=2, ensure_ascii=False))
     return 0
+
+
+def _route_of(event: dict[str, Any]) -> Route:
+    routes = {route.route_key: route for route in http_api_routes()}
+    route_key = event.get("routeKey") or event.get("requestContext", {}).get("routeKey")
+    if route_key not in routes:
+        raise SystemExit(f"error: the event's routeKey {route_key!r} is none of the template's: {', '.join(routes)}")
+    return routes[route_key]
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from typing import Any
 
 from handlers.openapi_document import openapi_document
 from local.apigw_event import http_api_event
-from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_PROJECT_ID, DEMO_USER_ID, seed_demo_data
+from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_IMPORT, DEMO_PROJECT_ID, DEMO_USER_ID, seed_demo_data, seed_demo_import
 from local.embedded_dynamodb import EmbeddedDynamoDB
 from local.lambda_context import LocalLambdaContext
 from local.settings import LocalSettings, configure_handler_environment, local_dynamodb_client
@@ -187,7 +187,8 @@ def banner(settings: LocalSettings, token: str | None, embedded: bool, tables: l
         )
         lines += [
             f"  Demo data: user {DEMO_USER_ID}, project {DEMO_PROJECT_ID}, "
-            f"GitHub App installation on '{DEMO_GITHUB_ACCOUNT}' covering all its repositories",
+            f"GitHub App installation on '{DEMO_GITHUB_ACCOUNT}' covering all its repositories, "
+            f"import {DEMO_IMPORT.id}",
             f"  Cookie:    neptun-session={token}",
             "",
             "Create an import:",
@@ -195,6 +196,9 @@ def banner(settings: LocalSettings, token: str | None, embedded: bool, tables: l
             '    -H "Accept: application/json" -H "Content-Type: application/json" \\',
             f'    -H "Cookie: neptun-session={token}" \\',
             f"    -d '{body}'",
+            "",
+            "List the project's imports (docs: README, The HTTP contract):",
+            f'  curl -i "{base_url}{path}" -H "Accept: application/json" -H "Cookie: neptun-session={token}"',
         ]
     lines += ["", "Ctrl-C stops it. Requests are logged one a line; the handler's JSON logs and metrics follow them."]
     return "\n".join(lines)
@@ -229,6 +233,7 @@ def main() -> None:
         client = local_dynamodb_client(settings.dynamodb_endpoint)
         tables = create_tables(client)
         token = seed_demo_data(client)
+        seed_demo_import(client)
     # The handler modules are imported only now that their environment is set.
     api_server.RequestHandlerClass = request_handler_for(LocalApi(http_api_routes()))
     print(banner(settings, token, embedded is not None, tables), flush=True)
