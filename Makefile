@@ -18,7 +18,7 @@ export UV_NO_PROGRESS := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help install sam-tools test check unit lint typecheck validate build requirements lock run invoke admin bench deploy clean
+.PHONY: help install sam-tools test check unit lint typecheck validate build requirements lock run invoke admin bench deploy clean openapi
 
 help:
 	@echo "make run        serve the API locally on http://127.0.0.1:3000 (embedded DynamoDB, demo data)"
@@ -26,6 +26,7 @@ help:
 	@echo "make invoke EVENT=events/201-github-import.json   run the handler on one event, locally"
 	@echo "make admin ARGS='session --user 2'               add local sessions, projects, installations"
 	@echo "make bench      cold start, warm overhead, DynamoDB requests and artifact size"
+	@echo "make openapi    regenerate docs/openapi.json from the routes"
 	@echo "make deploy     sam build, then sam deploy --guided"
 
 $(UV):
@@ -62,6 +63,10 @@ validate: sam-tools
 build: sam-tools
 	$(SAM) build --template template.yaml --build-dir $(BUILD_DIR)
 	$(RUN) -m local.artifact_check $(BUILD_DIR)
+
+# The committed OpenAPI document; a test fails when the code's document differs from it.
+openapi: install
+	$(RUN) -m local.openapi docs/openapi.json
 
 requirements: install
 	$(UV) export --frozen --no-dev --no-emit-project --no-header --format requirements-txt -o src/requirements.txt

@@ -64,6 +64,14 @@ def openapi_document(route_modules: Iterable[str]) -> dict[str, Any]:
     return document
 
 
+def _drop_powertools_validation_response(responses: dict[str, Any]) -> None:
+    # Powertools adds a 422 for its own validation errors; this API answers those with 400.
+    validation = responses.get("422", {})
+    schema = validation.get("content", {}).get("application/json", {}).get("schema", {})
+    if schema.get("$ref", "").endswith("/HTTPValidationError"):
+        del responses["422"]
+
+
 def _route_document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     # Configured here rather than in the Lambda module: importing the OpenAPI models costs cold start.
     app.configure_openapi(
@@ -79,6 +87,7 @@ def _route_document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     for path_item in document.get("paths", {}).values():
         for method, operation in path_item.items():
             operation.setdefault("parameters", []).extend(_HEADER_PARAMETERS.get(method, []))
+            _drop_powertools_validation_response(operation["responses"])
             for parameter in operation["parameters"]:
                 schema = parameter.get("schema", {})
                 for pydantic_name, json_schema_name in _BOUND_NAMES.items():
