@@ -119,6 +119,7 @@ def call(
     return invoke(event)
 
 
+FOLDER_IMPORT = {"source_type": "local_folder", "source_path": "src/app", "title": "A folder"}
 GITHUB_IMPORT = {
     "source_type": "github",
     "source_path": "username/repository",

@@ -29,6 +29,7 @@ from handlers import create_import  # noqa: E402
 from local import records  # noqa: E402
 from local.demo import DEMO_SESSION_TOKEN, seed_demo_data  # noqa: E402
 from local.tables import create_tables  # noqa: E402
+from tests.dynamodb_faults import FaultInjector  # noqa: E402
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -121,3 +122,12 @@ def no_session_token_is_ever_logged() -> Iterator[None]:
     leaked = sorted(token for token in issued if token in logged)
     assert not leaked, f"{len(leaked)} session tokens appear in the handler's logs"
     assert "neptun-session=" not in logged
+
+
+@pytest.fixture
+def faults(dynamodb: DynamoDBClient) -> Iterator[FaultInjector]:
+    """Fails chosen attempts of one DynamoDB operation of the handlers' client (tests/dynamodb_faults.py)."""
+    injector = FaultInjector()
+    yield injector
+    if injector.operation:
+        create_import.dynamodb.meta.events.unregister(f"before-send.dynamodb.{injector.operation}", injector)  # type: ignore[arg-type]

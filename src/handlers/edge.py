@@ -130,7 +130,10 @@ class RouteEdge:
 
     def envelope_problem(self) -> RequestRejected | None:
         """Unknown query parameters, then (for a route with a body) Content-Type and size."""
-        unknown = sorted(set(self.event.query_string_parameters or {}) - self.query_names)
+        # A name may be empty (`?=x`); it is still named, visibly.
+        unknown = sorted(
+            name or "(empty name)" for name in set(self.event.query_string_parameters or {}) - self.query_names
+        )
         if unknown:
             rule = "is not a query parameter of this route"
             return RequestRejected(

@@ -7,18 +7,17 @@ Faults are injected on botocore's `before-send` event ahead of moto, so botocore
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
-from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ConnectionClosedError
 
 from handlers import create_import
 from local import records
 from tests.api_client import GITHUB_IMPORT, assert_error, post_imports, stored_imports
+from tests.dynamodb_faults import ATTEMPTS, FAULTS, SECRET, THROTTLING, FaultInjector, ResponseBody
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -26,85 +25,6 @@ if TYPE_CHECKING:
     from tests.conftest import JsonLogs, RequestCounter
 
 pytestmark = pytest.mark.usefixtures("demo_token")
-
-SECRET = "SECRET-MARKER-fault-detail"  # must never reach a response body
-ATTEMPTS = 3  # botocore standard mode, handlers/composition.py
-
-
-class _Body:
-    def __init__(self, payload: bytes) -> None:
-        self._payload = payload
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._payload
-
-
-def error_response(status: int, code: str) -> Callable[[Any], AWSResponse]:
-    def respond(request: Any) -> AWSResponse:
-        headers = HTTPHeaders()
-        headers["content-type"] = "application/x-amz-json-1.0"
-        headers["x-amzn-requestid"] = "fault"
-        payload = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": SECRET}).encode()
-        return AWSResponse(request.url, status, headers, _Body(payload))
-
-    return respond
-
-
-def raising(error: Callable[..., Exception]) -> Callable[[Any], AWSResponse]:
-    def respond(request: Any) -> AWSResponse:
-        raise error(endpoint_url=request.url, error=SECRET)
-
-    return respond
-
-
-FAULTS: dict[str, Callable[[Any], AWSResponse]] = {
-    "throughput-exceeded": error_response(400, "ProvisionedThroughputExceededException"),
-    "throttling": error_response(400, "ThrottlingException"),
-    "internal-error-500": error_response(500, "InternalServerError"),
-    "unavailable-503": error_response(503, "ServiceUnavailable"),
-    "connection-closed": raising(ConnectionClosedError),
-    "endpoint-unreachable": raising(EndpointConnectionError),
-    "connect-timeout": raising(ConnectTimeoutError),
-    "read-timeout": raising(ReadTimeoutError),
-}
-THROTTLING = {"throughput-exceeded", "throttling"}
-
-
-# botocore calls every before-send handler and uses the first response; moto's would still execute
-# the request. Pointing an injected attempt elsewhere keeps moto from matching it, as if it never
-# reached DynamoDB.
-_NOWHERE = "https://fault-injected.invalid/"
-
-
-@dataclass
-class FaultInjector:
-    """Fails the next `times` attempts of one DynamoDB operation with one fault."""
-
-    operation: str = ""
-    fault: Callable[[Any], AWSResponse] | None = None
-    times: int = 0
-    injected: int = field(default=0)
-
-    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
-        if self.fault is None or self.injected >= self.times:
-            return None  # on to moto
-        self.injected += 1
-        response = self.fault(request)
-        request.url = _NOWHERE
-        return response
-
-    def fail(self, operation: str, fault: str, times: int) -> None:
-        self.operation, self.fault, self.times = operation, FAULTS[fault], times
-        # The stubs type handlers as returning None; before-send handlers may return a response.
-        create_import.dynamodb.meta.events.register_first(f"before-send.dynamodb.{operation}", self)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def faults(dynamodb: DynamoDBClient) -> Iterator[FaultInjector]:
-    injector = FaultInjector()
-    yield injector
-    if injector.operation:
-        create_import.dynamodb.meta.events.unregister(f"before-send.dynamodb.{injector.operation}", injector)  # type: ignore[arg-type]
 
 
 def no_partial_writes(dynamodb: DynamoDBClient) -> None:
@@ -235,7 +155,7 @@ def test_a_transaction_cancelled_for_each_reason_is_answered_cleanly(
                 "CancellationReasons": reasons,
             }
         ).encode()
-        return AWSResponse(request.url, 400, headers, _Body(payload))
+        return AWSResponse(request.url, 400, headers, ResponseBody(payload))
 
     FAULTS["cancelled"] = cancelled
     try:
@@ -255,7 +175,7 @@ def test_unprocessed_keys_are_read_again_then_given_up_as_busy(
         headers = HTTPHeaders()
         headers["content-type"] = "application/x-amz-json-1.0"
         payload = json.dumps({"Responses": {}, "UnprocessedKeys": json.loads(request.body)["RequestItems"]}).encode()
-        return AWSResponse(request.url, 200, headers, _Body(payload))
+        return AWSResponse(request.url, 200, headers, ResponseBody(payload))
 
     FAULTS["unprocessed"] = nothing_processed
     try:

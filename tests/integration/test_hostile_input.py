@@ -19,6 +19,8 @@ from tests.api_client import (
     GITHUB_IMPORT,
     IMPORTS_ROUTE,
     HttpResponse,
+    call,
+    import_path,
     imports_path,
     invoke,
     post_imports,
@@ -45,9 +47,12 @@ NO_SUCH_ROUTE = "There is no such route."
 
 def assert_well_formed(response: HttpResponse) -> None:
     assert response.status != 500, response.text
+    if response.status == 204:
+        assert response.text == ""
+        return
     body = response.json()
-    if response.status == 201:
-        assert set(body) == {"import"}
+    if response.status < 400:
+        assert set(body) in ({"import"}, {"imports", "next_cursor"})
     else:
         assert body["statusCode"] == response.status
         assert isinstance(body["message"], str)
@@ -337,3 +342,110 @@ def test_form_and_multipart_bodies_are_415_and_never_parsed(content_type: str, r
     response = post_imports(raw_body=raw, headers={"content-type": content_type})
     assert response.status == 415
     assert_well_formed(response)
+
+
+# --- the routes on existing imports ---------------------------------------------------------------
+
+
+def demo_project_import() -> int:
+    response = post_imports(GITHUB_IMPORT)
+    assert response.status == 201
+    import_id: int = response.json()["import"]["id"]
+    return import_id
+
+
+def current(import_id: int) -> HttpResponse:
+    return call("GET", import_path(import_id))
+
+
+@pytest.mark.parametrize("name", HOSTILE_BODIES)
+def test_hostile_update_bodies_change_nothing(name: str, handler_logs: JsonLogs) -> None:
+    import_id = demo_project_import()
+    before = current(import_id).text
+    response = call("PUT", import_path(import_id), raw_body=HOSTILE_BODIES[name])
+    assert response.status in {400, 413}, response.text
+    assert_well_formed(response)
+    assert current(import_id).text == before
+    assert handler_logs.text == ""
+
+
+HOSTILE_QUERIES = [
+    "limit=" + "9" * 5000,
+    "cursor=" + "A" * 100_000,
+    "cursor=%00%01%02",
+    "cursor=" + "%F0%9F%98%80" * 10,
+    "source_type=github&source_type=local_folder",
+    "order=asc&order=desc",
+    "limit=%EF%BC%95",  # FULLWIDTH DIGIT FIVE
+    "%00=1",
+    "&&&==&",
+    "source_type=" + "x" * 10_000,
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_hostile_query_strings_are_refused_cleanly(query: str) -> None:
+    response = call("GET", imports_path(), query=query)
+    assert response.status in {200, 400}, response.text
+    assert_well_formed(response)
+    assert len(response.text) < 10_000
+
+
+@pytest.mark.parametrize(
+    "if_match", ['"v1"' * 1000, "W/", '"\u00e9"', "*, *", '"v' + "9" * 40 + '"', '"v0"', "\x00", '"v1",,,"v2"']
+)
+def test_hostile_if_match_values_never_change_the_import(if_match: str) -> None:
+    import_id = demo_project_import()
+    before = current(import_id).text
+    response = call("PUT", import_path(import_id), {"title": "x"}, headers={"if-match": if_match})
+    assert response.status in {400, 412}, response.text
+    assert_well_formed(response)
+    assert current(import_id).text == before
+
+
+update_bodies = st.dictionaries(
+    st.sampled_from(["source_type", "source_path", "title", "description", "id"]) | st.text(max_size=12),
+    st.sampled_from(["github", "local_folder", "public_github_repository_url", "username/x", "src"]) | json_values,
+    max_size=5,
+)
+query_strings = st.lists(
+    st.tuples(
+        st.sampled_from(["source_type", "limit", "cursor", "order"]) | st.text(max_size=8),
+        st.sampled_from(["github", "desc", "asc", "7", "0", "101"]) | st.text(max_size=20),
+    ),
+    max_size=4,
+).map(lambda pairs: "&".join(f"{name}={value}" for name, value in pairs))
+
+
+@FUZZ
+@given(body=update_bodies, if_match=st.none() | st.sampled_from(['"v1"', '"v2"', "*"]) | st.text(max_size=20))
+def test_generated_updates_never_break_the_service(body: dict[str, Any], if_match: str | None) -> None:
+    import_id = demo_project_import()
+    before = current(import_id)
+    response = call("PUT", import_path(import_id), body, headers={"if-match": if_match})
+    assert_well_formed(response)
+    after = current(import_id)
+    if response.status == 200:
+        assert after.json() == response.json()
+        assert after.headers["etag"] == response.headers["etag"] != before.headers["etag"]
+    else:
+        assert after.text == before.text
+
+
+@FUZZ
+@given(query=query_strings, with_session=st.booleans())
+def test_generated_list_queries_never_break_the_service(query: str, with_session: bool) -> None:
+    response = call("GET", imports_path(), query=query, token=DEMO_SESSION_TOKEN if with_session else None)
+    assert_well_formed(response)
+    assert response.status in ({200, 400} if with_session else {401})
+
+
+@FUZZ
+@given(import_id=path_ids, method=st.sampled_from(["GET", "PUT", "DELETE"]))
+def test_generated_import_ids_never_break_the_service(import_id: str, method: str) -> None:
+    path = import_path(import_id)
+    if any(separator in import_id for separator in "/?#"):
+        return  # not a single path segment: API Gateway would route it elsewhere or nowhere
+    response = call(method, path, {"title": "x"} if method == "PUT" else None)
+    assert_well_formed(response)
+    assert response.json().get("message") != NO_SUCH_ROUTE

@@ -14,6 +14,7 @@ from handlers import update_import
 from local import records
 from local.demo import DEMO_PROJECT_ID, DEMO_USER_ID
 from tests.api_client import (
+    FOLDER_IMPORT,
     GITHUB_IMPORT,
     HttpResponse,
     assert_error,
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from tests.conftest import RequestCounter
 
 pytestmark = pytest.mark.usefixtures("demo_token")
-FOLDER_IMPORT = {"source_type": "local_folder", "source_path": "src/app", "title": "A folder"}
 URL_IMPORT = {"source_type": "public_github_repository_url", "source_path": "https://github.com/octo/hello"}
 
 
