@@ -1,4 +1,4 @@
-"""Cold start of the handler against the floor, each a fresh process, run alternately."""
+"""Cold start of every function against the floor, each a fresh process, run alternately."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.events import create_event
+from bench.events import function_requests
 from bench.stub_dynamodb import STUB_TOKEN
-from local.template import function_environment
+from local.template import every_function_environment, http_api_routes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,8 +26,8 @@ class ProcessRun:
 
 
 def handler_environment() -> dict[str, str]:
-    """The function's variables from template.yaml, with placeholder credentials and no endpoint."""
-    return function_environment() | {
+    """The functions' variables from template.yaml, with placeholder credentials and no endpoint."""
+    return every_function_environment() | {
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
@@ -59,13 +59,19 @@ def run_once(arguments: list[str]) -> ProcessRun:
 
 
 @dataclass(frozen=True)
-class ColdStart:
-    handler: ProcessRun  # medians
-    floor: ProcessRun
-    bare: ProcessRun
-    time_ratio: float  # handler / floor, median of the ratios of each round
+class FunctionColdStart:
+    function_id: str
+    run: ProcessRun  # medians
+    time_ratio: float  # this function / floor, median of the ratios of each round
     memory_ratio: float
     time_ratio_to_bare: float
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    floor: ProcessRun
+    bare: ProcessRun
+    functions: list[FunctionColdStart]
     rounds: int
 
 
@@ -76,12 +82,19 @@ def _median_run(runs: list[ProcessRun]) -> ProcessRun:
     )
 
 
-def measure(rounds: int = 15) -> ColdStart:
-    """Each round runs the floor, the bare route and the handler, one after the other."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as event_file:
-        json.dump(create_event(STUB_TOKEN), event_file)
-    kinds = {"floor": ["floor"], "bare": ["bare", event_file.name], "handler": ["handler", event_file.name]}
+def measure(rounds: int = 11) -> ColdStart:
+    """Each round runs the floor, the bare route and every function, one after the other."""
+    modules = {route.function_id: route.handler.rpartition(".")[0] for route in http_api_routes()}
+    event_files: list[str] = []
+    kinds: dict[str, list[str]] = {"floor": ["floor"]}
     try:
+        for function_id, (event, status) in function_requests(STUB_TOKEN).items():
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as event_file:
+                json.dump(event, event_file)
+            event_files.append(event_file.name)
+            if function_id == "CreateImportFunction":
+                kinds["bare"] = ["bare", event_file.name]
+            kinds[function_id] = ["handler", modules[function_id], event_file.name, str(status)]
         for arguments in kinds.values():  # warm the file system cache before measuring
             run_once(arguments)
         runs: dict[str, list[ProcessRun]] = {kind: [] for kind in kinds}
@@ -89,18 +102,23 @@ def measure(rounds: int = 15) -> ColdStart:
             for kind, arguments in kinds.items():
                 runs[kind].append(run_once(arguments))
     finally:
-        Path(event_file.name).unlink()
+        for name in event_files:
+            Path(name).unlink()
 
     def ratio_median(numerator: str, denominator: str, field: str) -> float:
         pairs = zip(runs[numerator], runs[denominator], strict=True)
         return statistics.median(float(getattr(top, field)) / float(getattr(bottom, field)) for top, bottom in pairs)
 
+    functions = [
+        FunctionColdStart(
+            function_id=function_id,
+            run=_median_run(runs[function_id]),
+            time_ratio=ratio_median(function_id, "floor", "seconds"),
+            memory_ratio=ratio_median(function_id, "floor", "peak_rss_mib"),
+            time_ratio_to_bare=ratio_median(function_id, "bare", "seconds"),
+        )
+        for function_id in modules
+    ]
     return ColdStart(
-        handler=_median_run(runs["handler"]),
-        floor=_median_run(runs["floor"]),
-        bare=_median_run(runs["bare"]),
-        time_ratio=ratio_median("handler", "floor", "seconds"),
-        memory_ratio=ratio_median("handler", "floor", "peak_rss_mib"),
-        time_ratio_to_bare=ratio_median("handler", "bare", "seconds"),
-        rounds=rounds,
+        floor=_median_run(runs["floor"]), bare=_median_run(runs["bare"]), functions=functions, rounds=rounds
     )

@@ -1,7 +1,8 @@
 """One cold start, run as its own process by bench.cold_start: `python -m bench.cold_start_child KIND`.
 
-handler EVENT_FILE: import the handler module and answer the create request in EVENT_FILE (DynamoDB
-         stubbed in-process; the event is built by the parent, so that building it is not measured).
+handler MODULE EVENT_FILE STATUS: import the function's handler module and answer the request in
+         EVENT_FILE with STATUS (DynamoDB stubbed in-process; the event is built by the parent, so that
+         building it is not measured).
 floor:   import only Powertools' HTTP resolver and pydantic and create a boto3 DynamoDB client.
 bare EVENT_FILE: the floor, plus a validated route with our body model answering the request.
 """
@@ -34,20 +35,21 @@ def bare(event_file: str) -> None:
         raise SystemExit(f"expected 201, got {json.dumps(response)}")
 
 
-def handler(event_file: str) -> None:
+def handler(module_name: str, event_file: str, status: str) -> None:
     import contextlib  # noqa: PLC0415
+    import importlib  # noqa: PLC0415
     import io  # noqa: PLC0415
     import json  # noqa: PLC0415
 
     from bench import stub_dynamodb  # noqa: PLC0415
-    from handlers import create_import  # noqa: PLC0415 - importing is what is measured
     from local.lambda_context import LocalLambdaContext  # noqa: PLC0415
 
-    stub_dynamodb.install(create_import.dynamodb)
+    module = importlib.import_module(module_name)  # importing is what is measured
+    stub_dynamodb.install(module.dynamodb)
     with open(event_file, encoding="utf-8") as event, contextlib.redirect_stdout(io.StringIO()):
-        response = create_import.lambda_handler(json.load(event), LocalLambdaContext())  # type: ignore[arg-type]
-    if response["statusCode"] != 201:
-        raise SystemExit(f"expected 201, got {json.dumps(response)}")
+        response = module.lambda_handler(json.load(event), LocalLambdaContext())
+    if response["statusCode"] != int(status):
+        raise SystemExit(f"expected {status}, got {json.dumps(response)}")
 
 
 def report_peak_memory() -> None:
@@ -64,5 +66,5 @@ if __name__ == "__main__":
     elif sys.argv[1] == "bare":
         bare(sys.argv[2])
     else:
-        handler(sys.argv[2])
+        handler(sys.argv[2], sys.argv[3], sys.argv[4])
     report_peak_memory()

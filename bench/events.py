@@ -1,4 +1,5 @@
-"""The create request every benchmark sends, as an API Gateway HTTP API 2.0 event."""
+"""The requests the benchmarks send, as API Gateway HTTP API 2.0 events: the create, and one request
+for each other route."""
 
 from __future__ import annotations
 
@@ -21,3 +22,41 @@ def create_event(token: str, user_id: int = 1, project_id: int = 789, body: obje
         headers=[("content-type", "application/json"), ("cookie", f"neptun-session={token}")],
         body=json.dumps(body).encode(),
     )
+
+
+# Every function's module with the request its cold start answers and the status that answer must have.
+DEMO_IMPORT_ID = 246205947048956
+
+
+def route_event(
+    method: str, path: str, token: str, body: object = None, query: str = "", headers: tuple[tuple[str, str], ...] = ()
+) -> dict[str, Any]:
+    """A request to any route (the one API Gateway would pick for `method` and `path`)."""
+    for route in http_api_routes():
+        parameters = route.match(method, path)
+        if parameters is not None:
+            payload = json.dumps(body).encode() if body is not None else b""
+            content_type = (("content-type", "application/json"),) if body is not None else ()
+            return http_api_event(
+                route,
+                path_parameters=parameters,
+                method=method,
+                raw_path=path,
+                raw_query_string=query,
+                headers=[*content_type, *headers, ("cookie", f"neptun-session={token}")],
+                body=payload,
+            )
+    raise LookupError(f"no route for {method} {path}")
+
+
+def function_requests(token: str) -> dict[str, tuple[dict[str, Any], int]]:
+    """Function id -> (one successful request to it, its status)."""
+    imports = "/api/users/1/projects/789/resources/imports"
+    one = f"{imports}/{DEMO_IMPORT_ID}"
+    return {
+        "CreateImportFunction": (create_event(token), 201),
+        "ListImportsFunction": (route_event("GET", imports, token, query="source_type=github"), 200),
+        "GetImportFunction": (route_event("GET", one, token), 200),
+        "UpdateImportFunction": (route_event("PUT", one, token, body={"title": "Renamed"}), 200),
+        "DeleteImportFunction": (route_event("DELETE", one, token), 204),
+    }

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bench.events import BODY, create_event
+from bench.events import BODY, DEMO_IMPORT_ID, create_event, route_event
 from local.lambda_context import LocalLambdaContext
 
 
@@ -30,6 +30,30 @@ def _cases(token: str) -> list[tuple[str, dict[str, Any]]]:
         ("invalid body", create_event(token, body=BODY | {"source_type": "svn"})),
         ("create, Idempotency-Key", _with_key(create_event(token), "bench-key")),
         ("replay, same key", _with_key(create_event(token), "bench-key")),
+        *_existing_import_cases(token),
+    ]
+
+
+def _existing_import_cases(token: str) -> list[tuple[str, dict[str, Any]]]:
+    imports = "/api/users/1/projects/789/resources/imports"
+    one, missing = f"{imports}/{DEMO_IMPORT_ID}", f"{imports}/{DEMO_IMPORT_ID + 1}"
+    stale = (("if-match", '"v99"'),)
+    return [
+        ("list: a page", route_event("GET", imports, token, query="limit=10")),
+        ("list: a filtered page", route_event("GET", imports, token, query="source_type=github")),
+        ("list: unknown parameter", route_event("GET", imports, token, query="sort=id")),
+        ("list: project not found", route_event("GET", imports.replace("789", "790"), token)),
+        ("get: the import", route_event("GET", one, token)),
+        ("get: import not found", route_event("GET", missing, token)),
+        ("update: title", route_event("PUT", one, token, body={"title": "Renamed"})),
+        ("update: github path, owner read along", route_event("PUT", one, token, body={"source_path": "username/b"})),
+        ("update: to local_folder", route_event("PUT", one, token, body={"source_type": "local_folder"})),
+        ("update: back to github (stored path)", route_event("PUT", one, token, body={"source_type": "github"})),
+        ("update: stale If-Match", route_event("PUT", one, token, body={"title": "x"}, headers=stale)),
+        ("update: import not found", route_event("PUT", missing, token, body={"title": "x"})),
+        ("delete: stale If-Match", route_event("DELETE", one, token, headers=stale)),
+        ("delete: the import", route_event("DELETE", one, token)),
+        ("delete: import not found", route_event("DELETE", one, token)),
     ]
 
 
@@ -42,21 +66,26 @@ def measure() -> list[Outcome]:
     import moto  # noqa: PLC0415 - before the handler creates its client, so that moto intercepts it
 
     from handlers import create_import  # noqa: PLC0415
-    from local.demo import seed_demo_data  # noqa: PLC0415
+    from local.demo import seed_demo_data, seed_demo_import  # noqa: PLC0415
+    from local.server import lambda_handler_of  # noqa: PLC0415
     from local.tables import create_tables  # noqa: PLC0415
+    from local.template import http_api_routes  # noqa: PLC0415
 
+    routes = {route.route_key: route for route in http_api_routes()}
     outcomes = []
     with moto.mock_aws(), contextlib.redirect_stdout(io.StringIO()):
-        create_tables(create_import.dynamodb)
+        create_tables(create_import.dynamodb)  # every function shares the client of handlers/edge.py
         token = seed_demo_data(create_import.dynamodb)
+        seed_demo_import(create_import.dynamodb)
         for name, event in _cases(token):
+            lambda_handler = lambda_handler_of(routes[event["routeKey"]])
             sent: list[str] = []
 
             def count(event_name: str, _sent: list[str] = sent, **_: Any) -> None:
                 _sent.append(event_name.rsplit(".", 1)[-1])
 
             create_import.dynamodb.meta.events.register("request-created.dynamodb", count)
-            response = create_import.lambda_handler(event, LocalLambdaContext())  # type: ignore[arg-type]
+            response = lambda_handler(event, LocalLambdaContext())
             create_import.dynamodb.meta.events.unregister("request-created.dynamodb", count)
             outcomes.append(Outcome(name, response["statusCode"], sent))
     if outcomes[0].status != 201:

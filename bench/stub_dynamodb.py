@@ -33,6 +33,8 @@ def _batch_get_response(request_body: dict[str, Any]) -> dict[str, Any]:
                 items.append(key | {"user_id": {"N": "1"}, "expires_at": {"N": str(int(time.time()) + 3600)}})
             elif key["SK"]["S"].startswith("PROJECT#"):
                 items.append(key | {"user_id": {"N": "1"}, "project_id": {"N": "789"}})
+            elif key["SK"]["S"].startswith("IMPORT#"):
+                items.append(key | _import_attributes(int(key["SK"]["S"].removeprefix("IMPORT#"))))
             else:
                 items.append(
                     key
@@ -45,10 +47,32 @@ def _batch_get_response(request_body: dict[str, Any]) -> dict[str, Any]:
     return {"Responses": responses, "UnprocessedKeys": {}}
 
 
+def _import_attributes(import_id: int) -> dict[str, Any]:
+    return {
+        "entity_type": {"S": "import"},
+        "id": {"N": str(import_id)},
+        "source_type": {"S": "github"},
+        "source_path": {"S": "username/repository"},
+        "title": {"S": "My GitHub Import"},
+        "created_at": {"S": "2026-11-27T16:54:33.791Z"},
+        "updated_at": {"S": "2026-11-27T16:54:33.791Z"},
+        "neptun_user_id": {"N": "1"},
+        "project_id": {"N": "789"},
+        "version": {"N": "1"},
+    }
+
+
+def _query_response(request_body: dict[str, Any]) -> dict[str, Any]:
+    partition = request_body["ExpressionAttributeValues"][":partition"]
+    items = [{"PK": partition, "SK": {"S": f"IMPORT#{number:016d}"}} | _import_attributes(number) for number in (1, 2)]
+    return {"Items": items, "Count": len(items), "ScannedCount": len(items)}
+
+
 def answer(request: Any, **_: Any) -> AWSResponse:
     operation = request.headers["X-Amz-Target"].decode().rsplit(".", 1)[-1]
     body = json.loads(request.body) if request.body else {}
-    payload = _batch_get_response(body) if operation == "BatchGetItem" else {}
+    responders = {"BatchGetItem": _batch_get_response, "Query": _query_response}
+    payload = responders[operation](body) if operation in responders else {}
     raw = json.dumps(payload).encode()
     headers = HTTPHeaders()
     headers["x-amzn-requestid"] = "stub"
