@@ -9,7 +9,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 from domain.create_import import CreateImportCommand, ImportService
@@ -17,7 +17,17 @@ from domain.errors import RequestKeyReused, RequestRejected
 from domain.models import CreateImportRequest, ImportResponse, ProjectImport
 from handlers import error_responses
 from handlers.composition import required_setting
-from handlers.edge import IMPORTS_PATH, PROJECT_PATH_IDS, ResourceId, RouteEdge, dynamodb, logger, settings, store
+from handlers.edge import (
+    IMPORTS_PATH,
+    PROJECT_PATH_IDS,
+    ProjectIdParameter,
+    RouteEdge,
+    UserIdParameter,
+    dynamodb,
+    logger,
+    settings,
+    store,
+)
 from handlers.idempotency import IDEMPOTENCY_KEY_HEADER, IdempotentCreates, KeyInFlight, idempotency_key
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "service"]
@@ -47,8 +57,8 @@ _STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 500, 503)
     tags=["imports"],
 )
 def create_project_import(
-    user_id: Annotated[ResourceId, Path(description="The signed-in user's id.")],
-    project_id: Annotated[ResourceId, Path(description="The project's id; it must be the user's.")],
+    user_id: UserIdParameter,
+    project_id: ProjectIdParameter,
     request: Annotated[CreateImportRequest, Body()],
 ) -> Response[Any]:
     key = idempotency_key(edge.event.headers.get(IDEMPOTENCY_KEY_HEADER))

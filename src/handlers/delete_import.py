@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from domain.manage_imports import ImportCommand, ImportManager
 from handlers import error_responses
-from handlers.edge import IMPORT_PATH, IMPORT_PATH_IDS, ResourceId, RouteEdge, dynamodb, logger, store
+from handlers.edge import (
+    IMPORT_PATH,
+    IMPORT_PATH_IDS,
+    ImportIdParameter,
+    ProjectIdParameter,
+    RouteEdge,
+    UserIdParameter,
+    dynamodb,
+    logger,
+    store,
+)
 from handlers.preconditions import IF_MATCH_HEADER, if_match
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
@@ -28,9 +37,9 @@ _STATUSES = (400, 401, 403, 404, 412, 500, 503)
     tags=["imports"],
 )
 def delete_project_import(
-    user_id: Annotated[ResourceId, Path(description="The signed-in user's id.")],
-    project_id: Annotated[ResourceId, Path(description="The project's id; it must be the user's.")],
-    import_id: Annotated[ResourceId, Path(description="The import's id.")],
+    user_id: UserIdParameter,
+    project_id: ProjectIdParameter,
+    import_id: ImportIdParameter,
 ) -> Response[Any]:
     manager.delete_import(
         ImportCommand(

@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -61,6 +62,10 @@ def plain_decimal_digits(value: object) -> object:
 
 ResourceId = Annotated[int, BeforeValidator(plain_decimal_digits), Field(ge=1, le=MAX_SAFE_INTEGER)]
 _resource_id = TypeAdapter(ResourceId)
+# The path parameters of every route, as Powertools validates them and the OpenAPI document shows them.
+UserIdParameter = Annotated[ResourceId, Path(description="The signed-in user's id.")]
+ProjectIdParameter = Annotated[ResourceId, Path(description="The project's id; it must be the user's.")]
+ImportIdParameter = Annotated[ResourceId, Path(description="The import's id, in that project.")]
 PATH_ID_RULE = f"must be a whole number from 1 to {MAX_SAFE_INTEGER} in plain decimal digits"
 
 # Registered by call rather than as decorators so that the functions keep their types for mypy.

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
 
 from domain.manage_imports import ImportCommand, ImportManager
 from domain.models import ImportResponse
 from handlers import error_responses
-from handlers.edge import IMPORT_PATH, IMPORT_PATH_IDS, ResourceId, RouteEdge, dynamodb, logger, store
+from handlers.edge import (
+    IMPORT_PATH,
+    IMPORT_PATH_IDS,
+    ImportIdParameter,
+    ProjectIdParameter,
+    RouteEdge,
+    UserIdParameter,
+    dynamodb,
+    logger,
+    store,
+)
 from handlers.preconditions import etag
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
@@ -39,9 +48,9 @@ ETAG_HEADER: dict[str, OpenAPIResponseHeader] = {
     tags=["imports"],
 )
 def get_project_import(
-    user_id: Annotated[ResourceId, Path(description="The signed-in user's id.")],
-    project_id: Annotated[ResourceId, Path(description="The project's id; it must be the user's.")],
-    import_id: Annotated[ResourceId, Path(description="The import's id.")],
+    user_id: UserIdParameter,
+    project_id: ProjectIdParameter,
+    import_id: ImportIdParameter,
 ) -> Response[Any]:
     stored = manager.get_import(
         ImportCommand(session_token=edge.session_token(), path=edge.import_path(), envelope=edge.envelope_problem())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BeforeValidator, Field
 
 from domain.access import ProjectKey
@@ -17,8 +17,9 @@ from handlers.cursors import MAX_CURSOR_CHARACTERS, after_id, cursor_after
 from handlers.edge import (
     IMPORTS_PATH,
     PROJECT_PATH_IDS,
-    ResourceId,
+    ProjectIdParameter,
     RouteEdge,
+    UserIdParameter,
     dynamodb,
     logger,
     plain_decimal_digits,
@@ -50,8 +51,8 @@ PageSize = Annotated[int, BeforeValidator(plain_decimal_digits), Field(ge=1, le=
     tags=["imports"],
 )
 def list_project_imports(
-    user_id: Annotated[ResourceId, Path(description="The signed-in user's id.")],
-    project_id: Annotated[ResourceId, Path(description="The project's id; it must be the user's.")],
+    user_id: UserIdParameter,
+    project_id: ProjectIdParameter,
     source_type: Annotated[SourceType | None, Query(description="Only imports of this source type.")] = None,
     limit: Annotated[PageSize, Query(description=f"Imports per page, 1 to {MAX_PAGE_SIZE}.")] = MAX_PAGE_SIZE,
     cursor: Annotated[

@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from domain.errors import RequestRejected
 from domain.manage_imports import ImportManager, UpdateImportCommand
 from domain.models import ImportResponse, UpdateImportRequest
 from handlers import error_responses
-from handlers.edge import IMPORT_PATH, IMPORT_PATH_IDS, ResourceId, RouteEdge, dynamodb, logger, store
+from handlers.edge import (
+    IMPORT_PATH,
+    IMPORT_PATH_IDS,
+    ImportIdParameter,
+    ProjectIdParameter,
+    RouteEdge,
+    UserIdParameter,
+    dynamodb,
+    logger,
+    store,
+)
 from handlers.get_import import ETAG_HEADER
 from handlers.preconditions import IF_MATCH_HEADER, etag, if_match
 
@@ -38,9 +48,9 @@ _STATUSES = (400, 401, 403, 404, 412, 413, 415, 500, 503)
     tags=["imports"],
 )
 def update_project_import(
-    user_id: Annotated[ResourceId, Path(description="The signed-in user's id.")],
-    project_id: Annotated[ResourceId, Path(description="The project's id; it must be the user's.")],
-    import_id: Annotated[ResourceId, Path(description="The import's id.")],
+    user_id: UserIdParameter,
+    project_id: ProjectIdParameter,
+    import_id: ImportIdParameter,
     request: Annotated[UpdateImportRequest, Body()],
 ) -> Response[Any]:
     body: UpdateImportRequest | RequestRejected = edge.envelope_problem() or request
