@@ -86,10 +86,6 @@ def test_dynamodb_statements_name_exact_actions_on_exact_tables() -> None:
         ("dynamodb:BatchGetItem", "DataTable.Arn"),
         ("dynamodb:ConditionCheckItem", "DataTable.Arn"),
         ("dynamodb:PutItem", "DataTable.Arn"),
-        ("dynamodb:PutItem", "IdempotencyTable.Arn"),
-        ("dynamodb:GetItem", "IdempotencyTable.Arn"),
-        ("dynamodb:UpdateItem", "IdempotencyTable.Arn"),
-        ("dynamodb:DeleteItem", "IdempotencyTable.Arn"),
     }
     for statement in policy_statements():
         assert statement["Effect"] == "Allow"
@@ -166,12 +162,10 @@ def test_every_function_has_a_log_group_kept_30_days() -> None:
 
 def test_tables_are_on_demand_and_the_data_table_is_protected() -> None:
     tables = resources_of_type("AWS::DynamoDB::Table")
-    assert set(tables) == {"SessionsTable", "DataTable", "IdempotencyTable"}
+    assert set(tables) == {"SessionsTable", "DataTable"}  # Idempotency-Key lives in the data table
     assert all(table["Properties"]["BillingMode"] == "PAY_PER_REQUEST" for table in tables.values())
     sessions, data = tables["SessionsTable"], tables["DataTable"]
     assert sessions["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    idempotency = tables["IdempotencyTable"]["Properties"]
-    assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert data["DeletionPolicy"] == data["UpdateReplacePolicy"] == "Retain"
     assert data["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert data["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}

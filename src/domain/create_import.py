@@ -40,6 +40,14 @@ class CreateImportCommand:
 
 
 @dataclass(frozen=True)
+class StoredCreate:
+    """What a create stored: the import, and whether it was stored before for the same request key."""
+
+    import_: ProjectImport
+    replayed: bool
+
+
+@dataclass(frozen=True)
 class ApprovedImport:
     """A request that passed every check and may now be stored."""
 
@@ -66,7 +74,7 @@ class ImportService:
         self._gate = Gate(store, clock=lambda: self._clock())  # noqa: PLW0108 - follows a replaced clock
 
     def create_import(self, command: CreateImportCommand) -> ProjectImport:
-        return self.store(self.approve(command))
+        return self.store(self.approve(command)).import_
 
     def approve(self, command: CreateImportCommand) -> ApprovedImport:
         """Read once and check everything, in the documented order; raise the first refusal."""
@@ -76,12 +84,13 @@ class ImportService:
             require_installation_covers(admitted.facts.installation, request.source_path)
         return ApprovedImport(project=admitted.project, request=request)
 
-    def store(self, approved: ApprovedImport, request_key: str | None = None) -> ProjectImport:
+    def store(self, approved: ApprovedImport, request_key: str | None = None) -> StoredCreate:
         """Write the import in one request, drawing a new id on the rare collision.
 
         With a `request_key` (a client's idempotency key, already scoped to its user) the storage
-        refuses a second import for the same key, whatever happened to the first response: the
-        import stored first is returned, or RequestKeyReused when it was made from another request.
+        refuses a second import for the same key within REQUEST_KEY_WINDOW_SECONDS, whatever happened
+        to the first response, and however many requests race: the import stored first is returned
+        as replayed, or RequestKeyReused when it was made from another request.
         """
         project, request = approved.project, approved.request
         fingerprint = request_fingerprint(approved) if request_key else None
@@ -105,8 +114,8 @@ class ImportService:
             except AlreadyStoredForKey as stored:
                 if stored.fingerprint != fingerprint:
                     raise RequestKeyReused from stored
-                return stored.existing
-            return new_import
+                return StoredCreate(import_=stored.existing, replayed=True)
+            return StoredCreate(import_=new_import, replayed=False)
         raise ImportIdsExhausted(f"{MAX_ID_DRAWS} id draws in a row collided")
 
 

@@ -47,6 +47,13 @@ _FIRST_UNPROCESSED_PAUSE_SECONDS = 0.05
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
 # Cancellation reasons of a transaction that a later attempt may not meet.
 _TRANSIENT_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
+# DynamoDB cancels a transaction that meets another one in flight on the same item (two creates with
+# one Idempotency-Key): it is sent again, with a growing pause, until the other one has committed and
+# its claim decides. Eight rounds wait about 1.3 s in all, far longer than a transaction takes.
+_TRANSACTION_CONFLICT = "TransactionConflict"
+MAX_CONFLICT_ROUNDS = 8
+_FIRST_CONFLICT_PAUSE_SECONDS = 0.02
+_LONGEST_CONFLICT_PAUSE_SECONDS = 0.32
 # The order of the write transaction's items, to read its cancellation reasons by position.
 _PROJECT_CHECK, _IMPORT_PUT, _ID_CLAIM_PUT, _REQUEST_KEY_CLAIM_PUT = range(4)
 # Every write stores the import's version; items written before versions existed count as version 1.
@@ -195,7 +202,7 @@ class DynamoDBImportStore:
         if request_key is not None:
             transaction.append(self._request_key_claim(new_import, request_key, fingerprint))
         try:
-            self._client.transact_write_items(TransactItems=transaction)
+            self._write_through_conflicts(transaction)
         except self._client.exceptions.TransactionCanceledException as cancelled:
             reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
             failed = [i for i, code in enumerate(reasons) if code == _CONDITIONAL_CHECK_FAILED]
@@ -216,11 +223,28 @@ class DynamoDBImportStore:
         except ClientError as error:
             raise _busy_or_itself(error) from error
 
+    def _write_through_conflicts(self, transaction: list[TransactWriteItemTypeDef]) -> None:
+        pause = _FIRST_CONFLICT_PAUSE_SECONDS
+        for _ in range(MAX_CONFLICT_ROUNDS - 1):
+            try:
+                self._client.transact_write_items(TransactItems=transaction)
+            except self._client.exceptions.TransactionCanceledException as cancelled:
+                reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
+                if _TRANSACTION_CONFLICT not in reasons or _CONDITIONAL_CHECK_FAILED in reasons:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, _LONGEST_CONFLICT_PAUSE_SECONDS)
+            else:
+                return
+        self._client.transact_write_items(TransactItems=transaction)
+
     def _request_key_claim(
         self, new_import: ProjectImport, request_key: str, fingerprint: str | None
     ) -> TransactWriteItemTypeDef:
-        # Kept (TTL) as long as a key may replay, like Powertools' own records.
-        expires_at = int(new_import.created_at.timestamp()) + REQUEST_KEY_WINDOW_SECONDS
+        # A key replays for REQUEST_KEY_WINDOW_SECONDS. TTL deletes the claim after that, but may lag by
+        # days, so an expired claim that is still there is overwritten rather than honoured.
+        now = int(new_import.created_at.timestamp())
+        expires_at = now + REQUEST_KEY_WINDOW_SECONDS
         item = (
             keys.request_key_claim_key(request_key)
             | _import_attributes(new_import)
@@ -233,7 +257,8 @@ class DynamoDBImportStore:
             "Put": {
                 "TableName": self._data_table,
                 "Item": item,
-                "ConditionExpression": f"attribute_not_exists({keys.PARTITION_KEY})",
+                "ConditionExpression": f"attribute_not_exists({keys.PARTITION_KEY}) OR expires_at < :now",
+                "ExpressionAttributeValues": {":now": _number(now)},
                 # DynamoDB returns the claim that stood in the way, sparing a read to find it.
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }

@@ -33,7 +33,6 @@ class MissingSetting(Exception):
 class Settings:
     sessions_table: str
     data_table: str
-    idempotency_table: str | None  # only the create function keeps idempotency records
     dynamodb_endpoint_url: str | None  # None: the region's DynamoDB endpoint
 
     @classmethod
@@ -41,7 +40,6 @@ class Settings:
         return cls(
             sessions_table=_required("SESSIONS_TABLE_NAME"),
             data_table=_required("DATA_TABLE_NAME"),
-            idempotency_table=os.environ.get("IDEMPOTENCY_TABLE_NAME", "").strip() or None,
             dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL", "").strip() or None,
         )
 
@@ -59,9 +57,3 @@ def dynamodb_client(settings: Settings) -> DynamoDBClient:
 
 def import_service(settings: Settings, client: DynamoDBClient) -> ImportService:
     return ImportService(DynamoDBImportStore(client, settings.sessions_table, settings.data_table))
-
-
-def required_setting(value: str | None, name: str) -> str:
-    if value is None:
-        raise MissingSetting(f"environment variable {name} must name a DynamoDB table")
-    return value

@@ -16,7 +16,6 @@ from domain.create_import import CreateImportCommand, ImportService
 from domain.errors import RequestKeyReused, RequestRejected
 from domain.models import CreateImportRequest, ImportResponse, ProjectImport
 from handlers import error_responses
-from handlers.composition import required_setting
 from handlers.edge import (
     IMPORTS_PATH,
     PROJECT_PATH_IDS,
@@ -25,10 +24,9 @@ from handlers.edge import (
     UserIdParameter,
     dynamodb,
     logger,
-    settings,
     store,
 )
-from handlers.idempotency import IDEMPOTENCY_KEY_HEADER, IdempotentCreates, KeyInFlight, idempotency_key
+from handlers.idempotency import IDEMPOTENCY_KEY_HEADER, idempotency_key
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "service"]
 
@@ -36,10 +34,7 @@ metrics = Metrics()
 edge = RouteEdge(PROJECT_PATH_IDS, takes_body=True)
 app = edge.app
 service = ImportService(store)
-idempotent_creates = IdempotentCreates(
-    service, required_setting(settings.idempotency_table, "IDEMPOTENCY_TABLE_NAME"), dynamodb
-)
-_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 500, 503)
+_STATUSES = (400, 401, 403, 404, 413, 415, 422, 500, 503)
 
 
 @app.post(
@@ -68,10 +63,10 @@ def create_project_import(
     approved = service.approve(
         CreateImportCommand(session_token=edge.session_token(), project=edge.project_path(), body=body)
     )
-    if isinstance(key, str):
-        created = idempotent_creates.create(approved, key, app.lambda_context, on_created=_count_created)
-    else:
-        created = service.store(approved)
+    # Per user: one user's key never replays another's import.
+    stored = service.store(approved, request_key=f"{approved.project.user_id}:{key}" if isinstance(key, str) else None)
+    created = stored.import_
+    if not stored.replayed:
         _count_created(created)
     return Response(
         status_code=HTTPStatus.CREATED,
@@ -92,14 +87,9 @@ def _count_created(created: ProjectImport) -> None:
     metrics.flush_metrics()  # now, not per invocation: most invocations have no metric to publish
 
 
-def key_in_flight(error: KeyInFlight) -> Response[Any]:
-    return error_responses.error_response(HTTPStatus.CONFLICT, str(error))
-
-
 def key_reused(error: RequestKeyReused) -> Response[Any]:
     return error_responses.error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
 
 
-app.exception_handler(KeyInFlight)(key_in_flight)
 app.exception_handler(RequestKeyReused)(key_reused)
 lambda_handler = edge.lambda_handler()

@@ -24,7 +24,8 @@ _IDEMPOTENCY_KEY_PARAMETER = {
     "in": "header",
     "required": False,
     "description": "Optional. The same user, key and body within 24 hours replays the first 201; the same key "
-    "with another body is 422; while the first is still running, 409. 1 to 255 visible ASCII characters, "
+    "with another body (or on another project) is 422; requests racing with one key all get the first 201. "
+    "1 to 255 visible ASCII characters, "
     "optionally in double quotes.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 257},
 }

@@ -19,7 +19,7 @@ EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("[0-9][0-9
 
 
 # Each route's success and every error status it answers from its own checks (500 and 503 come from
-# faults, tested in test_faults.py; 409 and 422 from a second keyed request, in test_idempotency.py).
+# faults, tested in test_faults.py; 422 from a second keyed request, in test_idempotency.py).
 STATUSES_OF_ROUTE = {
     "POST /api/users/{user_id}/projects/{project_id}/resources/imports": {201, 400, 401, 403, 404, 413, 415},
     "GET /api/users/{user_id}/projects/{project_id}/resources/imports": {200, 400, 401, 403, 404},

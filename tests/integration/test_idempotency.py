@@ -1,17 +1,18 @@
-"""Idempotency-Key: replay, in-flight conflict, mismatch, per-user scope, and what it costs."""
+"""Idempotency-Key on the request key claim alone: replay, mismatch, races, expiry, per-user scope, cost."""
 
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from handlers import create_import
 from local import records
 from tests.api_client import GITHUB_IMPORT, assert_error, imports_path, post_imports, stored_imports
+from tests.dynamodb_faults import ResponseBody
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -57,26 +58,20 @@ def test_the_same_key_with_another_body_is_422_and_stores_nothing(dynamodb: Dyna
     assert len(stored_imports(dynamodb)) == 1
 
 
-@pytest.mark.parametrize("records_lost", [False, True], ids=["records-kept", "powertools-records-lost"])
-def test_the_same_key_and_body_on_another_project_never_replays(dynamodb: DynamoDBClient, records_lost: bool) -> None:
+def test_the_same_key_and_body_on_another_project_never_replays(dynamodb: DynamoDBClient) -> None:
     records.put_project(dynamodb, 1, 790)
     first = keyed("per-request")
     assert first.status == 201
-    if records_lost:
-        lose_powertools_records(dynamodb)
     assert_error(keyed("per-request", path=imports_path(1, 790)), 422)
     assert stored_imports(dynamodb, 1, 790) == []
     assert len(stored_imports(dynamodb)) == 1
 
 
-@pytest.mark.parametrize("records_lost", [False, True], ids=["records-kept", "powertools-records-lost"])
-def test_the_same_key_and_body_from_another_user_never_replays(dynamodb: DynamoDBClient, records_lost: bool) -> None:
+def test_the_same_key_and_body_from_another_user_never_replays(dynamodb: DynamoDBClient) -> None:
     records.put_project(dynamodb, user_id=2, project_id=5)
     records.put_installation(dynamodb, 2, "username")
     user_two = records.put_session(dynamodb, user_id=2)
     mine = keyed("same-key-same-body")
-    if records_lost:
-        lose_powertools_records(dynamodb)
     theirs = keyed("same-key-same-body", token=user_two, path=imports_path(2, 5))
     assert (mine.status, theirs.status) == (201, 201)
     assert theirs.json()["import"]["id"] != mine.json()["import"]["id"]
@@ -84,24 +79,66 @@ def test_the_same_key_and_body_from_another_user_never_replays(dynamodb: DynamoD
     assert len(stored_imports(dynamodb, 2, 5)) == 1
 
 
-class LambdaDiedMidWrite(BaseException):
-    """Stands for a timeout or crash: not an Exception, so nothing gets to clean up after it."""
+def cancelled_by_a_conflict(request: Any, **_: Any) -> AWSResponse:
+    """What DynamoDB answers a transaction that meets another one in flight on the same claim."""
+    headers = HTTPHeaders()
+    headers["content-type"] = "application/x-amz-json-1.0"
+    headers["x-amzn-requestid"] = "conflict"
+    items = json.loads(request.body)["TransactItems"]
+    payload = {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
+        "CancellationReasons": [{"Code": "None"}] * (len(items) - 1) + [{"Code": "TransactionConflict"}],
+    }
+    request.url = "https://fault-injected.invalid/"  # keeps moto from also executing it
+    return AWSResponse(request.url, 400, headers, ResponseBody(json.dumps(payload).encode()))
 
 
-def test_a_retry_while_the_first_is_still_in_flight_is_409(dynamodb: DynamoDBClient) -> None:
-    def die(**_: Any) -> None:
-        raise LambdaDiedMidWrite
+@pytest.mark.parametrize("conflicts", [1, 3])
+def test_a_request_cancelled_by_a_racing_one_replays_the_winner(
+    conflicts: int, dynamodb: DynamoDBClient, dynamodb_requests: RequestCounter
+) -> None:
+    winner = keyed("raced")
+    answered: list[int] = []
+
+    def conflict_while_the_winner_commits(request: Any, **_: Any) -> AWSResponse | None:
+        if len(answered) < conflicts:
+            answered.append(1)
+            return cancelled_by_a_conflict(request)
+        return None
 
     events = create_import.dynamodb.meta.events
-    events.register("before-call.dynamodb.TransactWriteItems", die)
+    events.register_first("before-send.dynamodb.TransactWriteItems", conflict_while_the_winner_commits)  # type: ignore[arg-type]
+    dynamodb_requests.operations.clear()
     try:
-        with pytest.raises(LambdaDiedMidWrite):
-            keyed("in-flight")
+        loser = keyed("raced")
     finally:
-        events.unregister("before-call.dynamodb.TransactWriteItems", die)
-    body = assert_error(keyed("in-flight"), 409)
-    assert "still being processed" in body["message"]
-    assert stored_imports(dynamodb) == []
+        events.unregister("before-send.dynamodb.TransactWriteItems", conflict_while_the_winner_commits)  # type: ignore[arg-type]
+    assert loser.status == 201, loser.text
+    assert loser.json() == winner.json()
+    assert dynamodb_requests.operations == ["BatchGetItem"] + ["TransactWriteItems"] * (conflicts + 1)
+    assert len(stored_imports(dynamodb)) == 1
+
+
+def test_a_claim_past_24_hours_no_longer_counts_even_before_ttl_deletes_it(
+    dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = keyed("day-old")
+    day_later = datetime.now(UTC) + timedelta(seconds=24 * 3600 + 2)
+    monkeypatch.setattr(create_import.service, "_clock", lambda: day_later)  # the demo session lasts 30 days
+    again = keyed("day-old")
+    assert again.status == 201
+    assert again.json()["import"]["id"] != first.json()["import"]["id"]
+    assert len(stored_imports(dynamodb)) == 2
+    assert keyed("day-old").json() == again.json()  # the new claim replays
+
+
+def test_a_claim_just_inside_24_hours_still_replays(dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = keyed("almost-a-day")
+    created_at = datetime.fromisoformat(first.json()["import"]["created_at"])
+    monkeypatch.setattr(create_import.service, "_clock", lambda: created_at + timedelta(seconds=24 * 3600))
+    assert keyed("almost-a-day").json() == first.json()
+    assert len(stored_imports(dynamodb)) == 1
 
 
 def test_keys_are_scoped_per_user(dynamodb: DynamoDBClient) -> None:
@@ -129,13 +166,6 @@ def test_a_malformed_key_is_400(key: str, dynamodb: DynamoDBClient) -> None:
     assert stored_imports(dynamodb) == []
 
 
-def test_records_are_kept_24_hours(dynamodb: DynamoDBClient) -> None:
-    keyed("kept")
-    [record] = dynamodb.scan(TableName="IdempotencyTable")["Items"]
-    assert abs(int(record["expiration"]["N"]) - (time.time() + 24 * 3600)) < 60
-    assert json.loads(record["data"]["S"])["source_path"] == "username/repository"
-
-
 def test_the_request_key_claim_expires_24_hours_after_the_import_was_created(dynamodb: DynamoDBClient) -> None:
     created = keyed("claim-lifetime").json()["import"]
     [claim] = [item for item in dynamodb.scan(TableName="DataTable")["Items"] if item["PK"]["S"].startswith("REQUEST#")]
@@ -144,37 +174,9 @@ def test_the_request_key_claim_expires_24_hours_after_the_import_was_created(dyn
     assert claim["id"]["N"] == str(created["id"])
 
 
-def test_requests_with_a_key_cost_four_then_two_dynamodb_requests(dynamodb_requests: RequestCounter) -> None:
+def test_requests_with_a_key_cost_two_and_a_replay_two(dynamodb_requests: RequestCounter) -> None:
     keyed("counted")
-    assert dynamodb_requests.operations == ["BatchGetItem", "PutItem", "TransactWriteItems", "UpdateItem"]
+    assert dynamodb_requests.operations == ["BatchGetItem", "TransactWriteItems"]
     dynamodb_requests.operations.clear()
     keyed("counted")
-    assert dynamodb_requests.operations == ["BatchGetItem", "PutItem"]
-
-
-def lose_powertools_records(dynamodb: DynamoDBClient) -> None:
-    """What a retry meets once an in-flight record has expired, or its completion was never written."""
-    for record in dynamodb.scan(TableName="IdempotencyTable")["Items"]:
-        dynamodb.delete_item(TableName="IdempotencyTable", Key={"id": record["id"]})
-
-
-def test_a_lost_completion_still_stores_one_import_per_key(dynamodb: DynamoDBClient) -> None:
-    def fail_completion(**_: Any) -> None:
-        raise RuntimeError("the idempotency record could not be completed")
-
-    events = create_import.dynamodb.meta.events
-    events.register("before-call.dynamodb.UpdateItem", fail_completion)
-    try:
-        assert_error(keyed("lost-completion"), 500)  # the import was stored; its record says in progress
-    finally:
-        events.unregister("before-call.dynamodb.UpdateItem", fail_completion)
-    [stored] = stored_imports(dynamodb)
-    lose_powertools_records(dynamodb)
-
-    retried = keyed("lost-completion")
-    assert retried.status == 201
-    assert retried.json()["import"]["id"] == int(stored["id"]["N"])
-    assert len(stored_imports(dynamodb)) == 1
-    lose_powertools_records(dynamodb)
-    assert_error(keyed("lost-completion", {"source_type": "local_folder", "source_path": "src"}), 422)
-    assert len(stored_imports(dynamodb)) == 1
+    assert dynamodb_requests.operations == ["BatchGetItem", "TransactWriteItems"]

@@ -187,7 +187,9 @@ def test_a_request_key_stores_one_import_and_returns_it_again() -> None:
     service = ImportService(store, clock=lambda: NOW)
     approved = service.approve(CreateImportCommand(TOKEN, PROJECT, GITHUB))
     first = service.store(approved, request_key="1:key")
-    assert service.store(approved, request_key="1:key") == first
+    again = service.store(approved, request_key="1:key")
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.import_ == first.import_
     assert len(store.imports) == 1
 
 
