@@ -52,7 +52,7 @@ def new_import(server: LocalServer, **fields: str) -> dict[str, Any]:
 
 def documented_curl(document: str, server: LocalServer, import_id: int | None = None) -> str:
     """The document's cURL example as written, pointed at the local server, the demo cookie and an import."""
-    # shared/ stands beside the repository on every machine and in CI (DEVELOPERS.md).
+    # shared/ stands beside the repository on the developers' machines and beside CI's clone.
     assert API_DOCUMENTS.is_dir(), f"the API documents are expected in {API_DOCUMENTS}"
     text = (API_DOCUMENTS / document).read_text(encoding="utf-8")
     [command] = re.findall(r"### cURL Example\s+```bash\n(.*?)```", text, flags=re.DOTALL)
