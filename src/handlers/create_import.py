@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
+from domain.access import ProjectKey
 from domain.create_import import CreateImportCommand, ImportService
 from domain.errors import RequestKeyReused, RequestRejected
 from domain.models import CreateImportRequest, ImportResponse, ProjectImport
@@ -56,12 +57,13 @@ def create_project_import(
     project_id: ProjectIdParameter,
     request: Annotated[CreateImportRequest, Body()],
 ) -> Response[Any]:
-    key = idempotency_key(edge.event.headers.get(IDEMPOTENCY_KEY_HEADER))
+    key = idempotency_key(edge.header(IDEMPOTENCY_KEY_HEADER))
     body: CreateImportRequest | RequestRejected = edge.envelope_problem() or (
         key if isinstance(key, RequestRejected) else request
     )
     approved = service.approve(
-        CreateImportCommand(session_token=edge.session_token(), project=edge.project_path(), body=body)
+        # Powertools validated the path ids with the same ResourceId type the edge's own check uses.
+        CreateImportCommand(session_token=edge.session_token(), project=ProjectKey(user_id, project_id), body=body)
     )
     # Per user: one user's key never replays another's import.
     stored = service.store(approved, request_key=f"{approved.project.user_id}:{key}" if isinstance(key, str) else None)

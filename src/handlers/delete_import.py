@@ -45,7 +45,7 @@ def delete_project_import(
         ImportCommand(
             session_token=edge.session_token(),
             path=edge.import_path(),
-            if_match=if_match(edge.event.headers.get(IF_MATCH_HEADER)),
+            if_match=if_match(edge.header(IF_MATCH_HEADER)),
             envelope=edge.envelope_problem(),
         )
     )

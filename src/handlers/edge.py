@@ -101,10 +101,15 @@ class RouteEdge:
     def event(self) -> APIGatewayProxyEventV2:
         return self.app.current_event
 
+    def header(self, name: str) -> str | None:
+        """A request header by its lower-case name. The entry point lower-cased the event's names once:
+        Powertools' own `headers` builds a case-insensitive copy on every access."""
+        headers: dict[str, str] = self.event.raw_event.get("headers") or {}
+        return headers.get(name)
+
     def session_token(self) -> str | None:
-        event = self.event
         # Payload 2.0 moves the Cookie header into `cookies`; a hand-made event may still carry the header.
-        return session_token(event.cookies or [event.headers.get("cookie", "")])
+        return session_token(self.event.raw_event.get("cookies") or [self.header("cookie") or ""])
 
     def path(self) -> ProjectKey | ImportKey | RequestRejected:
         """The path's ids by our own rule, so an invalid path names its fields however validation ended."""
@@ -148,7 +153,7 @@ class RouteEdge:
             )
         if self.takes_body:
             event = self.event
-            return envelope_problem(event.headers.get("content-type"), event.body, bool(event.is_base64_encoded))
+            return envelope_problem(self.header("content-type"), event.body, bool(event.is_base64_encoded))
         return None
 
     def refuse_invalid_request(self, error: Exception) -> Response[Any]:
@@ -183,7 +188,7 @@ class RouteEdge:
         if not self.takes_body:
             return None
         event = self.event
-        return unreadable_body_problem(event.headers.get("content-type"), event.body, bool(event.is_base64_encoded))
+        return unreadable_body_problem(self.header("content-type"), event.body, bool(event.is_base64_encoded))
 
     def lambda_handler(self) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
         """The function's entry point: Logger's context, then the resolver."""
@@ -191,13 +196,25 @@ class RouteEdge:
 
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
         def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            headers = event.get("headers") or {}
-            for name in [name for name in headers if name.lower() == "content-type"]:
+            headers = lower_case_names(event.get("headers") or {})
+            if "content-type" in headers:
                 # Before Powertools parses the body: it must only ever parse JSON (see request_body.py).
-                headers[name] = content_type_for_powertools(headers[name])
+                headers["content-type"] = content_type_for_powertools(headers["content-type"])
+            event["headers"] = headers
             return app.resolve(event, context)
 
         return handle
+
+
+def lower_case_names(headers: dict[str, str]) -> dict[str, str]:
+    """Header names in lower case, as API Gateway sends them; a hand-made event may differ."""
+    if all(name.islower() or (not name.isalpha() and name == name.lower()) for name in headers):
+        return headers
+    lowered: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value  # as API Gateway joins repeats
+    return lowered
 
 
 def _validation_problem(validation_errors: Sequence[Any]) -> RequestRejected:

@@ -58,7 +58,7 @@ def update_project_import(
         session_token=edge.session_token(),
         path=edge.import_path(),
         body=body,
-        if_match=if_match(edge.event.headers.get(IF_MATCH_HEADER)),
+        if_match=if_match(edge.header(IF_MATCH_HEADER)),
     )
     stored = manager.update_import(command)
     return Response(
