@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
 
 from domain.manage_imports import ImportCommand, ImportManager
 from domain.models import ImportResponse
@@ -21,7 +20,7 @@ from handlers.edge import (
     logger,
     store,
 )
-from handlers.preconditions import etag
+from handlers.preconditions import ETAG_HEADER, etag
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
 
@@ -29,9 +28,6 @@ edge = RouteEdge(IMPORT_PATH_IDS)
 app = edge.app
 manager = ImportManager(store)
 _STATUSES = (400, 401, 403, 404, 500, 503)
-ETAG_HEADER: dict[str, OpenAPIResponseHeader] = {
-    "ETag": {"description": "The import's version; send it as If-Match.", "schema": {"type": "string"}}
-}
 
 
 @app.get(

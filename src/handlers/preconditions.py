@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from domain.errors import FieldError, RequestProblem, RequestRejected
 from domain.manage_imports import Precondition
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
+
 IF_MATCH_HEADER = "if-match"
+# How the routes that answer with an ETag describe it in the OpenAPI document.
+ETAG_HEADER: dict[str, OpenAPIResponseHeader] = {
+    "ETag": {"description": "The import's version; send it as If-Match.", "schema": {"type": "string"}}
+}
 # One entity-tag: optionally weak (W/), then a quoted string of visible ASCII without '"'.
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*')
 _OUR_TAG = re.compile(r"v([1-9][0-9]{0,15})")

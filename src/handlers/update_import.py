@@ -22,8 +22,7 @@ from handlers.edge import (
     logger,
     store,
 )
-from handlers.get_import import ETAG_HEADER
-from handlers.preconditions import IF_MATCH_HEADER, etag, if_match
+from handlers.preconditions import ETAG_HEADER, IF_MATCH_HEADER, etag, if_match
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
 
