@@ -42,6 +42,7 @@ class WarmOverhead:
     use_case_microseconds: float  # ImportService.create_import alone, in-memory store
     metric_microseconds: float  # one ImportCreated EMF line alone
     strict_json_microseconds: float  # the body parsed by strict_json_loads, beyond plain json.loads
+    typed_route_microseconds: float  # Powertools' extra work for our path types and Location header
     ratio: float
     requests_per_block: int
     blocks: int
@@ -50,14 +51,15 @@ class WarmOverhead:
         """The handler's CPU per create, split into parts that add up to it."""
         logger_wrapper = self.handler_microseconds - self.route_only_microseconds
         rest = self.route_only_microseconds - self.bare_microseconds - self.use_case_microseconds
-        rest -= self.metric_microseconds + self.strict_json_microseconds
+        rest -= self.metric_microseconds + self.strict_json_microseconds + self.typed_route_microseconds
         return [
             ("Powertools routing and validation (bare route)", self.bare_microseconds),
             ("Logger.inject_lambda_context wrapper", logger_wrapper),
             ("use case (gate, checks, id, ProjectImport)", self.use_case_microseconds),
             ("one ImportCreated EMF line (Powertools Metrics)", self.metric_microseconds),
             ("strict JSON (duplicate keys, NaN, digits, object)", self.strict_json_microseconds),
-            ("the rest: envelope, cookie, key, 201 body, Response", rest),
+            ("Powertools: plain-digit path ids, Location header", self.typed_route_microseconds),
+            ("our route: envelope, cookie, key, 201 body (rest)", rest),
         ]
 
 
@@ -74,6 +76,7 @@ def measure(requests_per_block: int = 500, blocks: int = 9) -> WarmOverhead:
     event = create_event(TOKEN, body=LOCAL_FOLDER)
     context = LocalLambdaContext()
     bare = bare_route_resolver()
+    typed = bare_route_resolver(like_the_handler=True)
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
         handler_module_service = create_import.service
@@ -115,6 +118,9 @@ def measure(requests_per_block: int = 500, blocks: int = 9) -> WarmOverhead:
         def bare_call() -> dict[str, Any]:
             return bare.resolve(event, context)  # type: ignore[arg-type]
 
+        def typed_call() -> dict[str, Any]:
+            return typed.resolve(event, context)  # type: ignore[arg-type]
+
         if (handler_call()["statusCode"], bare_call()["statusCode"]) != (201, 201):
             raise RuntimeError("both the handler and the bare route must answer 201")
         runs = [
@@ -126,6 +132,7 @@ def measure(requests_per_block: int = 500, blocks: int = 9) -> WarmOverhead:
                 _cpu_per_request(metric_call, requests_per_block),
                 _cpu_per_request(strict_json_call, requests_per_block)
                 - _cpu_per_request(plain_json_call, requests_per_block),
+                _cpu_per_request(typed_call, requests_per_block) - _cpu_per_request(bare_call, requests_per_block),
             )
             for _ in range(blocks)
         ]
@@ -136,6 +143,7 @@ def measure(requests_per_block: int = 500, blocks: int = 9) -> WarmOverhead:
         use_case_microseconds=statistics.median(run[3] for run in runs) * 1e6,
         metric_microseconds=statistics.median(run[4] for run in runs) * 1e6,
         strict_json_microseconds=statistics.median(run[5] for run in runs) * 1e6,
+        typed_route_microseconds=statistics.median(run[6] for run in runs) * 1e6,
         ratio=statistics.median(run[0] / run[2] for run in runs),
         requests_per_block=requests_per_block,
         blocks=blocks,

@@ -1,4 +1,4 @@
-"""Checks `sam build` output: the function holds the service's packages and no development tooling.
+"""Checks `sam build` output: every function holds the service's packages and no development tooling.
 
 Usage: python -m local.artifact_check BUILD_DIR
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+from local.template import resources_of_type
 
 FUNCTION_PACKAGES = {"handlers", "domain", "dynamodb_store", "aws_lambda_powertools", "pydantic", "boto3"}
 NEVER_SHIPPED = {"local", "tests", "bench", "events", "moto", "pytest", "mypy_boto3_dynamodb"}
@@ -20,13 +22,16 @@ def artifact_problems(function_dir: Path) -> list[str]:
 
 
 def main(build_dir: str) -> int:
-    function_dir = Path(build_dir) / "CreateImportFunction"
-    problems = artifact_problems(function_dir)
-    for problem in problems:
-        print(f"{function_dir}: {problem}", file=sys.stderr)
-    if not problems:
-        print(f"{function_dir}: the artifact holds the function's packages and no development tooling")
-    return 1 if problems else 0
+    failed = False
+    for function_id in resources_of_type("AWS::Serverless::Function"):
+        function_dir = Path(build_dir) / function_id
+        problems = artifact_problems(function_dir) if function_dir.is_dir() else ["not built"]
+        for problem in problems:
+            print(f"{function_dir}: {problem}", file=sys.stderr)
+        if not problems:
+            print(f"{function_dir}: the artifact holds the function's packages and no development tooling")
+        failed = failed or bool(problems)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

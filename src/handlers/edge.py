@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from domain.access import ImportKey, ProjectKey
 from domain.errors import FieldError, ImportRefused, RequestProblem, RequestRejected, StorageBusy
@@ -33,6 +33,7 @@ from domain.models import MAX_SAFE_INTEGER
 from dynamodb_store.store import DynamoDBImportStore
 from handlers import error_responses
 from handlers.composition import Settings, dynamodb_client
+from handlers.path_ids import ResourceId, resource_id
 from handlers.request_body import (
     content_type_for_powertools,
     envelope_problem,
@@ -53,15 +54,6 @@ store = DynamoDBImportStore(dynamodb, settings.sessions_table, settings.data_tab
 _gate = Gate(store)
 
 
-def plain_decimal_digits(value: object) -> object:
-    # Refuses what int() would forgive: signs, spaces, underscores, non-ASCII digits.
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("must be written as plain decimal digits")
-    return value
-
-
-ResourceId = Annotated[int, BeforeValidator(plain_decimal_digits), Field(ge=1, le=MAX_SAFE_INTEGER)]
-_resource_id = TypeAdapter(ResourceId)
 # The path parameters of every route, as Powertools validates them and the OpenAPI document shows them.
 UserIdParameter = Annotated[ResourceId, Path(description="The signed-in user's id.")]
 ProjectIdParameter = Annotated[ResourceId, Path(description="The project's id; it must be the user's.")]
@@ -118,7 +110,7 @@ class RouteEdge:
         errors: list[FieldError] = []
         for name in self.path_ids:
             try:
-                ids[name] = _resource_id.validate_python(parameters.get(name))
+                ids[name] = resource_id.validate_python(parameters.get(name))
             except ValidationError:
                 errors.append(FieldError(field=name, message=PATH_ID_RULE))
         if errors:

@@ -22,9 +22,9 @@ from handlers.edge import (
     UserIdParameter,
     dynamodb,
     logger,
-    plain_decimal_digits,
     store,
 )
+from handlers.path_ids import plain_decimal_digits
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
 
