@@ -86,9 +86,6 @@ class Gate:
         """For a request already known to be invalid: authenticate, then raise what is wrong first."""
         self.admit(session_token, project, [problem])
 
-    def now(self) -> datetime:
-        return self._clock()
-
     def _live_session_user(self, session: Session | None) -> int:
         if session is None or not session.is_live_at(self._clock().timestamp()):
             raise NotAuthenticated

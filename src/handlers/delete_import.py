@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+from domain.access import ImportKey, ProjectKey
 from domain.manage_imports import ImportCommand, ImportManager
 from handlers import error_responses
 from handlers.edge import (
@@ -44,7 +45,7 @@ def delete_project_import(
     manager.delete_import(
         ImportCommand(
             session_token=edge.session_token(),
-            path=edge.import_path(),
+            path=ImportKey(ProjectKey(user_id, project_id), import_id),  # ids validated by Powertools
             if_match=if_match(edge.header(IF_MATCH_HEADER)),
             envelope=edge.envelope_problem(),
         )

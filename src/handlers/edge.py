@@ -124,12 +124,6 @@ class RouteEdge:
         path = self.path()
         return path.project if isinstance(path, ImportKey) else path
 
-    def import_path(self) -> ImportKey | RequestRejected:
-        path = self.path()
-        if isinstance(path, ProjectKey):  # a route without {import_id}: a programming error
-            raise TypeError("import_path() on a route without {import_id}")
-        return path
-
     def envelope_problem(self) -> RequestRejected | None:
         """Unknown query parameters, then (for a route with a body) Content-Type and size."""
         # A name may be empty (`?=x`); it is still named, visibly.

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
+from domain.access import ImportKey, ProjectKey
 from domain.manage_imports import ImportCommand, ImportManager
 from domain.models import ImportResponse
 from handlers import error_responses
@@ -49,7 +50,11 @@ def get_project_import(
     import_id: ImportIdParameter,
 ) -> Response[Any]:
     stored = manager.get_import(
-        ImportCommand(session_token=edge.session_token(), path=edge.import_path(), envelope=edge.envelope_problem())
+        ImportCommand(
+            session_token=edge.session_token(),
+            path=ImportKey(ProjectKey(user_id, project_id), import_id),  # ids validated by Powertools
+            envelope=edge.envelope_problem(),
+        )
     )
     return Response(
         status_code=200,

@@ -60,12 +60,10 @@ def list_project_imports(
     ] = None,
     order: Annotated[ListOrder, Query(description="asc: oldest first (default); desc: newest first.")] = ListOrder.ASC,
 ) -> Response[Any]:
-    project = edge.project_path()
+    project = ProjectKey(user_id, project_id)  # ids validated by Powertools
     query = edge.envelope_problem() or _imports_query(project, source_type, limit, cursor, order)
     page = manager.list_imports(ListImportsCommand(session_token=edge.session_token(), project=project, query=query))
-    next_cursor = None
-    if page.more and isinstance(project, ProjectKey):
-        next_cursor = cursor_after(project, source_type, order, page.imports[-1].id)
+    next_cursor = cursor_after(project, source_type, order, page.imports[-1].id) if page.more else None
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
@@ -74,15 +72,9 @@ def list_project_imports(
 
 
 def _imports_query(
-    project: ProjectKey | RequestRejected,
-    source_type: SourceType | None,
-    limit: int,
-    cursor: str | None,
-    order: ListOrder,
+    project: ProjectKey, source_type: SourceType | None, limit: int, cursor: str | None, order: ListOrder
 ) -> ImportsQuery | RequestRejected:
-    after: int | RequestRejected | None = None
-    if cursor is not None and isinstance(project, ProjectKey):
-        after = after_id(cursor, project, source_type, order)
+    after = after_id(cursor, project, source_type, order) if cursor is not None else None
     if isinstance(after, RequestRejected):
         return after
     return ImportsQuery(source_type=source_type, order=order, limit=limit, after_id=after)

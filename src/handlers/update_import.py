@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
+from domain.access import ImportKey, ProjectKey
 from domain.errors import RequestRejected
 from domain.manage_imports import ImportManager, UpdateImportCommand
 from domain.models import ImportResponse, UpdateImportRequest
@@ -55,7 +56,7 @@ def update_project_import(
     body: UpdateImportRequest | RequestRejected = edge.envelope_problem() or request
     command = UpdateImportCommand(
         session_token=edge.session_token(),
-        path=edge.import_path(),
+        path=ImportKey(ProjectKey(user_id, project_id), import_id),  # ids validated by Powertools
         body=body,
         if_match=if_match(edge.header(IF_MATCH_HEADER)),
     )
