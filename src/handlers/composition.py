@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
-from domain.create_import import ImportService
 from dynamodb_store.store import DynamoDBImportStore
 
 if TYPE_CHECKING:
@@ -55,5 +54,6 @@ def dynamodb_client(settings: Settings) -> DynamoDBClient:
     return boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=DYNAMODB_CLIENT_CONFIG)
 
 
-def import_service(settings: Settings, client: DynamoDBClient) -> ImportService:
-    return ImportService(DynamoDBImportStore(client, settings.sessions_table, settings.data_table))
+def import_store(settings: Settings, client: DynamoDBClient) -> DynamoDBImportStore:
+    """The storage every use case of a function shares."""
+    return DynamoDBImportStore(client, settings.sessions_table, settings.data_table)

@@ -30,9 +30,8 @@ from domain.access import ImportKey, ProjectKey
 from domain.errors import FieldError, ImportRefused, RequestProblem, RequestRejected, StorageBusy
 from domain.gate import Gate
 from domain.models import MAX_SAFE_INTEGER
-from dynamodb_store.store import DynamoDBImportStore
 from handlers import error_responses
-from handlers.composition import Settings, dynamodb_client
+from handlers.composition import Settings, dynamodb_client, import_store
 from handlers.path_ids import ResourceId, resource_id
 from handlers.request_body import (
     content_type_for_powertools,
@@ -50,7 +49,7 @@ IMPORT_PATH = f"{IMPORTS_PATH}/<import_id>"
 logger = Logger()
 settings = Settings.from_environment()
 dynamodb = dynamodb_client(settings)
-store = DynamoDBImportStore(dynamodb, settings.sessions_table, settings.data_table)
+store = import_store(settings, dynamodb)
 _gate = Gate(store)
 
 
