@@ -5,6 +5,7 @@
     make admin ARGS='project --user 2 --project 5'
     make admin ARGS='installation --user 2 --account octo-org --repositories hello-world docs'
     make admin ARGS='installation --user 2 --account octo-org'   (all of the account's repositories)
+    make admin ARGS='github-link --user 2 --github-user-id 583231'
 
 It talks to http://127.0.0.1:$DYNAMODB_PORT (8000), or to DYNAMODB_ENDPOINT_URL when that is set.
 """
@@ -33,6 +34,12 @@ def parser() -> argparse.ArgumentParser:
     installation.add_argument(
         "--repositories", nargs="*", default=None, help="the selected repositories; omit for all of them"
     )
+    installation.add_argument(
+        "--github-user-id", type=int, default=None, help="the installer, linked to the user (default 1000000 + user)"
+    )
+    link = commands.add_parser("github-link", help="link a GitHub user to a Neptun user, as the login service does")
+    link.add_argument("--user", type=int, required=True)
+    link.add_argument("--github-user-id", type=int, required=True)
     return root
 
 
@@ -46,10 +53,19 @@ def main(arguments: list[str]) -> int:
     elif options.command == "project":
         records.put_project(client, options.user, options.project)
         print(f"Project {options.project} of user {options.user} added.")
+    elif options.command == "github-link":
+        records.put_github_link(client, options.user, options.github_user_id)
+        print(f"GitHub user {options.github_user_id} linked to user {options.user}.")
     else:
-        records.put_installation(client, options.user, options.account, repositories=options.repositories)
+        installer = options.github_user_id or records.local_github_user_id(options.user)
+        installation_id = records.put_installation(
+            client, options.user, options.account, options.repositories, installer_github_user_id=installer
+        )
         covered = "all repositories" if options.repositories is None else ", ".join(options.repositories) or "none"
-        print(f"Installation for user {options.user} on {options.account} added, covering {covered}.")
+        print(
+            f"Installation {installation_id} on {options.account} added as a `created` delivery would, covering "
+            f"{covered}; installer GitHub user {installer}, linked to user {options.user}."
+        )
     return 0
 
 

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 DEMO_USER_ID = 1
 DEMO_PROJECT_ID = 789
 DEMO_GITHUB_ACCOUNT = "username"
+# The demo user signed in with this GitHub user: the sender of GitHub's own example deliveries
+# (Codertocat), so that the files in events/github/ install the app for the demo user.
+DEMO_GITHUB_USER_ID = 21031067
 # Fixed, so that the files in events/ and the printed curl command work on every run. It exists only
 # in the local, embedded DynamoDB; never seed it into a real table.
 DEMO_SESSION_TOKEN = "local-demo-session-token-for-user-1"  # noqa: S105 - a local demo value
@@ -36,10 +39,13 @@ DEMO_IMPORT = ProjectImport(
 
 
 def seed_demo_data(client: DynamoDBClient) -> str:
-    """User 1, their project 789, an installation on `username` covering all repositories and a live
-    session for user 1 (valid for 30 days). Returns the session's cookie value."""
+    """User 1 (linked to GitHub user 21031067), their project 789, an installation on `username`
+    covering all repositories and a live session for user 1 (valid for 30 days). Returns the
+    session's cookie value."""
     records.put_project(client, DEMO_USER_ID, DEMO_PROJECT_ID)
-    records.put_installation(client, DEMO_USER_ID, DEMO_GITHUB_ACCOUNT, repositories=None)
+    records.put_installation(
+        client, DEMO_USER_ID, DEMO_GITHUB_ACCOUNT, repositories=None, installer_github_user_id=DEMO_GITHUB_USER_ID
+    )
     return records.put_session(client, DEMO_USER_ID, token=DEMO_SESSION_TOKEN, lifetime_seconds=30 * 24 * 3600)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain.access import AccessFacts, AccessQuery, GithubInstallation, ImportKey, ProjectKey, Session
-from domain.errors import AlreadyStoredForKey, ImportChanged, ImportIdTaken, ProjectNotFound
+from domain.errors import AlreadyStoredForKey, ImportChanged, ImportIdTaken, InstallerNotLinked, ProjectNotFound
 from domain.models import ImportsQuery, ImportsSlice, ListOrder, ProjectImport, StoredImport
 
 
@@ -13,7 +13,8 @@ from domain.models import ImportsQuery, ImportsSlice, ListOrder, ProjectImport, 
 class InMemoryImportStore:
     sessions: dict[str, Session] = field(default_factory=dict)  # by token hash
     projects: set[ProjectKey] = field(default_factory=set)
-    installations: dict[tuple[int, str], GithubInstallation] = field(default_factory=dict)  # (user, login)
+    installations: dict[str, GithubInstallation] = field(default_factory=dict)  # by account login, lower case
+    github_links: dict[int, int] = field(default_factory=dict)  # GitHub user id -> Neptun user id
     imports: dict[int, ProjectImport] = field(default_factory=dict)
     versions: dict[int, int] = field(default_factory=dict)
     request_keys: dict[str, tuple[ProjectImport, str | None]] = field(default_factory=dict)
@@ -25,7 +26,7 @@ class InMemoryImportStore:
         installation = None
         stored = None
         if query.project is not None and query.github_account is not None:
-            installation = self.installations.get((query.project.user_id, query.github_account.lower()))
+            installation = self.installations.get(query.github_account.lower())
         if query.project is not None and query.import_id is not None:
             stored = self._stored(ImportKey(query.project, query.import_id))
         return AccessFacts(
@@ -35,14 +36,21 @@ class InMemoryImportStore:
             stored_import=stored,
         )
 
-    def read_installation(self, user_id: int, account_login: str) -> GithubInstallation | None:
+    def read_installation(self, account_login: str) -> GithubInstallation | None:
         self.reads += 1
-        return self.installations.get((user_id, account_login.lower()))
+        return self.installations.get(account_login.lower())
 
-    def add_import(self, new_import: ProjectImport, request_key: str | None, fingerprint: str | None) -> None:
+    def add_import(
+        self,
+        new_import: ProjectImport,
+        request_key: str | None,
+        fingerprint: str | None,
+        installer_github_user_id: int | None = None,
+    ) -> None:
         self.writes += 1
         if ProjectKey(new_import.neptun_user_id, new_import.project_id) not in self.projects:
             raise ProjectNotFound
+        self._require_link(installer_github_user_id, new_import.neptun_user_id)
         if new_import.id in self.imports:
             raise ImportIdTaken
         if request_key is not None and request_key in self.request_keys:
@@ -68,10 +76,13 @@ class InMemoryImportStore:
         )
         return ImportsSlice(imports=matching[: query.limit], more=len(matching) > query.limit)
 
-    def replace_import(self, changed: ProjectImport, expected_version: int) -> None:
+    def replace_import(
+        self, changed: ProjectImport, expected_version: int, installer_github_user_id: int | None = None
+    ) -> None:
         self.writes += 1
         if self.versions.get(changed.id) != expected_version:
             raise ImportChanged
+        self._require_link(installer_github_user_id, changed.neptun_user_id)
         self.imports[changed.id] = changed
         self.versions[changed.id] = expected_version + 1
 
@@ -81,6 +92,10 @@ class InMemoryImportStore:
         if stored is None or expected_version not in (None, stored.version):
             raise ImportChanged
         del self.imports[key.import_id], self.versions[key.import_id]
+
+    def _require_link(self, github_user_id: int | None, neptun_user_id: int) -> None:
+        if github_user_id is not None and self.github_links.get(github_user_id) != neptun_user_id:
+            raise InstallerNotLinked
 
     def _stored(self, key: ImportKey) -> StoredImport | None:
         found = self.imports.get(key.import_id)

@@ -1,7 +1,8 @@
-"""Writes sessions, projects and GitHub App installations exactly as the README's item contracts say.
+"""Writes sessions, GitHub links, projects and GitHub App installations as the README's item contracts say.
 
-The login service and the projects service own these items in production; locally and in tests this
-module stands in for them, so it must stay the contract written in code.
+The login service and the projects service own sessions, links and projects in production; locally
+and in tests this module stands in for them, so it must stay the contract written in code.
+Installations are written the way a webhook delivery writes them: through the same use case.
 """
 
 from __future__ import annotations
@@ -9,9 +10,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import uuid
+import zlib
 from typing import TYPE_CHECKING
 
+from domain.access import RepositorySelection
+from domain.installations import Change, InstallationDelivery, InstallationService
 from dynamodb_store import keys
+from dynamodb_store.installations import DynamoDBInstallationLedger
 from local.template import function_environment
 
 if TYPE_CHECKING:
@@ -61,21 +67,45 @@ def delete_project(client: DynamoDBClient, user_id: int, project_id: int, table:
     client.delete_item(TableName=table, Key=keys.project_key(user_id, project_id))
 
 
+def local_github_user_id(user_id: int) -> int:
+    """The GitHub user id local data links a Neptun user to, unless told another."""
+    return 1_000_000 + user_id
+
+
+def put_github_link(client: DynamoDBClient, user_id: int, github_user_id: int, table: str = DATA_TABLE) -> None:
+    """The login service's link: GitHub user `github_user_id` signed in as Neptun user `user_id`."""
+    client.put_item(
+        TableName=table,
+        Item={
+            **keys.github_link_key(github_user_id),
+            "github_user_id": {"N": str(github_user_id)},
+            "neptun_user_id": {"N": str(user_id)},
+        },
+    )
+
+
 def put_installation(
     client: DynamoDBClient,
     user_id: int,
     account_login: str,
     repositories: list[str] | None = None,
-    installation_id: int = 1,
+    installer_github_user_id: int | None = None,
     table: str = DATA_TABLE,
-) -> None:
-    """An installation on `account_login`: all its repositories when `repositories` is None."""
-    item: keys.Key = {
-        **keys.installation_key(user_id, account_login),
-        "installation_id": {"N": str(installation_id)},
-        "account_login": {"S": account_login},
-        "repository_selection": {"S": "all" if repositories is None else "selected"},
-    }
-    if repositories is not None:
-        item["repositories"] = {"L": [{"S": name} for name in repositories]}
-    client.put_item(TableName=table, Item=item)
+) -> int:
+    """Link the user to a GitHub user and install the app on `account_login` as that GitHub user, as
+    a `created` delivery does: on all repositories when `repositories` is None. Returns the
+    installation id (derived from the login, so the same account always gets the same one)."""
+    installer = installer_github_user_id or local_github_user_id(user_id)
+    put_github_link(client, user_id, installer, table=table)
+    installation_id = zlib.crc32(account_login.lower().encode())
+    delivery = InstallationDelivery(
+        delivery_id=f"local-{uuid.uuid4()}",
+        change=Change.CREATED,
+        installation_id=installation_id,
+        account_login=account_login,
+        sender_github_user_id=installer,
+        repository_selection=RepositorySelection.ALL if repositories is None else RepositorySelection.SELECTED,
+        repositories_added=frozenset(repositories or ()),
+    )
+    InstallationService(DynamoDBInstallationLedger(client, table)).apply(delivery)
+    return installation_id

@@ -75,7 +75,7 @@ def test_each_other_function_has_exactly_its_routes_grants(function_id: str, gra
 )
 def test_writes_and_queries_reach_only_import_partitions(function_id: str, action: str, partitions: list[str]) -> None:
     assert all(allows(function_id, action, partition) for partition in partitions)
-    refused = [keys.project_key(1, 789), keys.installation_key(1, "username"), keys.request_key_claim_key("1:k")]
+    refused = [keys.project_key(1, 789), keys.account_installation_key("username"), keys.github_link_key(5), keys.request_key_claim_key("1:k")]
     assert not any(allows(function_id, action, partition_of(key)) for key in refused)
 
 
@@ -123,9 +123,9 @@ def test_puts_on_the_data_table_reach_only_the_partitions_the_function_writes() 
     assert as_list(statement["Action"]) == ["dynamodb:PutItem"], "the condition must not narrow other actions"
     written = [keys.import_key(1, 789, 42), keys.import_id_claim_key(42), keys.request_key_claim_key("1:key")]
     assert all(may_put_into(partition_of(key)) for key in written)
-    never_written = [keys.project_key(1, 789), keys.installation_key(1, "username"), keys.project_key(12, 3456)]
+    never_written = [keys.project_key(1, 789), keys.account_installation_key("username"), keys.github_link_key(5), keys.project_key(12, 3456)]
     assert not any(may_put_into(partition_of(key)) for key in never_written)
-    assert not may_put_into("GITHUB_LINK#5")
+    assert not may_put_into(partition_of(keys.installation_state_key(5)))
 
 
 def test_function_runs_python_3_13_on_arm64_with_tracing() -> None:

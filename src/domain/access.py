@@ -42,13 +42,21 @@ class RepositorySelection(StrEnum):
 
 @dataclass(frozen=True)
 class GithubInstallation:
-    """A user's Neptun GitHub App installation on one GitHub account."""
+    """The Neptun GitHub App's installation on one GitHub account, as its webhook deliveries left it.
 
+    It is the installer's: the Neptun user linked to `installer_github_user_id` (domain/installations.py).
+    """
+
+    installation_id: int
     account_login: str
+    installer_github_user_id: int | None  # None until the `created` delivery has arrived
     repository_selection: RepositorySelection
     repositories: frozenset[str]  # repository names on that account, as GitHub reports them
+    suspended: bool = False
 
     def covers(self, repository_name: str) -> bool:
+        if self.suspended or self.installer_github_user_id is None:
+            return False
         if self.repository_selection is RepositorySelection.ALL:
             return True
         # GitHub treats repository names case-insensitively.

@@ -15,6 +15,7 @@ from domain.errors import (
     AlreadyStoredForKey,
     ImportIdsExhausted,
     ImportIdTaken,
+    InstallerNotLinked,
     RepositoryNotCovered,
     RequestKeyReused,
     RequestRejected,
@@ -53,6 +54,8 @@ class ApprovedImport:
 
     project: ProjectKey
     request: CreateImportRequest
+    # For a `github` import: the GitHub user whose link to the project's user the write must find.
+    installer_github_user_id: int | None = None
 
 
 def random_id_bits() -> int:
@@ -80,9 +83,10 @@ class ImportService:
         """Read once and check everything, in the documented order; raise the first refusal."""
         admitted = self._gate.admit(command.session_token, command.project, [command.body], _reads_for(command.body))
         request = accepted(command.body)
-        if request.source_type is SourceType.GITHUB:
-            require_installation_covers(admitted.facts.installation, request.source_path)
-        return ApprovedImport(project=admitted.project, request=request)
+        if request.source_type is not SourceType.GITHUB:
+            return ApprovedImport(project=admitted.project, request=request)
+        installer = require_installation_covers(admitted.facts.installation, request.source_path)
+        return ApprovedImport(project=admitted.project, request=request, installer_github_user_id=installer)
 
     def store(self, approved: ApprovedImport, request_key: str | None = None) -> StoredCreate:
         """Write the import in one request, drawing a new id on the rare collision.
@@ -108,9 +112,11 @@ class ImportService:
                 project_id=project.project_id,
             )
             try:
-                self._store.add_import(new_import, request_key, fingerprint)
+                self._store.add_import(new_import, request_key, fingerprint, approved.installer_github_user_id)
             except ImportIdTaken:
                 continue
+            except InstallerNotLinked as unlinked:
+                raise RepositoryNotCovered(request.source_path) from unlinked
             except AlreadyStoredForKey as stored:
                 if stored.fingerprint != fingerprint:
                     raise RequestKeyReused from stored
@@ -136,12 +142,18 @@ def _reads_for(body: CreateImportRequest | RequestRejected) -> Reads:
     return NOTHING_MORE
 
 
-def require_installation_covers(installation: GithubInstallation | None, source_path: str) -> None:
+def require_installation_covers(installation: GithubInstallation | None, source_path: str) -> int:
+    """The installer's GitHub user id when the installation covers the repository; else the refusal.
+
+    Whose installation it is, is checked by the write itself: the installer's link must name the user.
+    """
     repository = parse_github_repository(source_path)
     if repository is None:  # the request model has already validated it
         raise ValueError(f"not an owner/repo: {source_path!r}")
-    if installation is None or not installation.covers(repository.name):
+    installer = installation.installer_github_user_id if installation else None
+    if installation is None or installer is None or not installation.covers(repository.name):
         raise RepositoryNotCovered(repository.full_name)
+    return installer
 
 
 def to_milliseconds(moment: datetime) -> datetime:

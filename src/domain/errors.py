@@ -103,6 +103,11 @@ class AlreadyStoredForKey(Exception):
         self.fingerprint = fingerprint
 
 
+class InstallerNotLinked(Exception):
+    """The GitHub user who installed the app is not linked to the importing Neptun user (raised by the
+    storage port, which checks the link in the same write)."""
+
+
 class StorageBusy(Exception):
     """The storage keeps refusing for lack of capacity (throttling) after the SDK's own retries."""
 

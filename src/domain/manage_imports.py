@@ -16,7 +16,9 @@ from domain.errors import (
     FieldError,
     ImportChanged,
     ImportNotFound,
+    InstallerNotLinked,
     PreconditionFailed,
+    RepositoryNotCovered,
     RequestProblem,
     RequestRejected,
 )
@@ -103,15 +105,19 @@ class ImportManager:
     def update_import(self, command: UpdateImportCommand) -> StoredImport:
         for _ in range(MAX_UNCONDITIONAL_ATTEMPTS):
             found = self._find(command.session_token, command.path, [command.body, command.if_match])
-            changed = self._changed(found, accepted(command.body))
+            body = accepted(command.body)
+            installer = self._installer_of_new_source(found, body)
+            changed = self._changed(found, body)
             precondition = accepted(command.if_match)
             _require(precondition, found.stored)
             try:
-                self._store.replace_import(changed, found.stored.version)
+                self._store.replace_import(changed, found.stored.version, installer)
             except ImportChanged:
                 if precondition is not None:
                     raise PreconditionFailed from None
                 continue  # no precondition: the last write wins, so read the new state and apply again
+            except InstallerNotLinked as unlinked:
+                raise RepositoryNotCovered(changed.source_path) from unlinked
             return StoredImport(import_=changed, version=found.stored.version + 1)
         raise ImportChanged(f"the import kept changing over {MAX_UNCONDITIONAL_ATTEMPTS} attempts")
 
@@ -131,15 +137,23 @@ class ImportManager:
         key = ImportKey(admitted.project, stored.import_.id)
         return _Found(key=key, stored=stored, installation=admitted.facts.installation, owner_read=owner)
 
+    def _installer_of_new_source(self, found: _Found, body: UpdateImportRequest) -> int | None:
+        """For a changed `github` source: the installer whose link the write must find (else the refusal).
+
+        A title/description change alone does not re-check the installation (README, Updating).
+        """
+        source_type, source_path = _new_source(found.stored.import_, body)
+        if not {"source_type", "source_path"} & body.model_fields_set:
+            return None
+        _require_fitting_source(source_type, source_path, body.model_fields_set)
+        if source_type is not SourceType.GITHUB:
+            return None
+        return require_installation_covers(self._installation_for(found, source_path), source_path)
+
     def _changed(self, found: _Found, body: UpdateImportRequest) -> ProjectImport:
         current = found.stored.import_
         given = body.model_fields_set
-        source_type = body.source_type if body.source_type is not None else current.source_type
-        source_path = body.source_path if body.source_path is not None else current.source_path
-        if {"source_type", "source_path"} & given:
-            _require_fitting_source(source_type, source_path, given)
-            if source_type is SourceType.GITHUB:
-                require_installation_covers(self._installation_for(found, source_path), source_path)
+        source_type, source_path = _new_source(current, body)
         now = to_milliseconds(self._clock())
         return current.model_copy(
             update={
@@ -156,7 +170,7 @@ class ImportManager:
         if found.owner_read is not None and found.owner_read.casefold() == owner.casefold():
             return found.installation  # read with the request (None: there is none)
         # Only the stored path names the owner: it can be read only after the import (a third request).
-        return self._store.read_installation(found.key.project.user_id, owner)
+        return self._store.read_installation(owner)
 
 
 @dataclass(frozen=True)
@@ -165,6 +179,11 @@ class _Found:
     stored: StoredImport
     installation: GithubInstallation | None
     owner_read: str | None  # whose installation `installation` is (or would be), if one was read
+
+
+def _new_source(current: ProjectImport, body: UpdateImportRequest) -> tuple[SourceType, str]:
+    source_type = body.source_type if body.source_type is not None else current.source_type
+    return source_type, body.source_path if body.source_path is not None else current.source_path
 
 
 def _github_owner(source_path: str | None) -> str | None:

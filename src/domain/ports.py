@@ -15,13 +15,20 @@ class AccessReader(Protocol):
 
 
 class ImportStore(AccessReader, Protocol):
-    def add_import(self, new_import: ProjectImport, request_key: str | None, fingerprint: str | None) -> None:
+    def add_import(
+        self,
+        new_import: ProjectImport,
+        request_key: str | None,
+        fingerprint: str | None,
+        installer_github_user_id: int | None = None,
+    ) -> None:
         """Store the import atomically, in one request, as version 1.
 
         Raises ProjectNotFound when the project is gone by the time of the write, ImportIdTaken when
         the id is already used anywhere in the service, and AlreadyStoredForKey (with the import
-        stored first and its fingerprint) when `request_key` already stored one. Nothing is written
-        in any of these cases.
+        stored first and its fingerprint) when `request_key` already stored one, and InstallerNotLinked
+        when `installer_github_user_id` is given but not linked to the import's user. Nothing is
+        written in any of these cases.
         """
         ...
 
@@ -29,14 +36,17 @@ class ImportStore(AccessReader, Protocol):
         """Up to `query.limit` of the project's imports after `query.after_id`, in order, matching the filter."""
         ...
 
-    def read_installation(self, user_id: int, account_login: str) -> GithubInstallation | None:
-        """The user's installation on that account, in one request (only when read_access could not)."""
+    def read_installation(self, account_login: str) -> GithubInstallation | None:
+        """The installation on that account, in one request (only when read_access could not)."""
         ...
 
-    def replace_import(self, changed: ProjectImport, expected_version: int) -> None:
+    def replace_import(
+        self, changed: ProjectImport, expected_version: int, installer_github_user_id: int | None = None
+    ) -> None:
         """Store `changed` as version `expected_version + 1`, in one request.
 
-        Raises ImportChanged, writing nothing, when the stored import is gone or not at that version.
+        Raises ImportChanged, writing nothing, when the stored import is gone or not at that version, and
+        InstallerNotLinked when `installer_github_user_id` is given but not linked to the import's user.
         """
         ...
 

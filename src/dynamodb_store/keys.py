@@ -3,17 +3,22 @@
 Sessions table: partition key `token_hash` (SHA-256 hex of the cookie value).
 Data table (single-table design), partition key `PK`, sort key `SK`:
 
-| item                | PK                              | SK                                  |
-| ------------------- | ------------------------------- | ----------------------------------- |
-| project             | USER#<user_id>                  | PROJECT#<project_id>                |
-| GitHub installation | USER#<user_id>                  | GITHUB_INSTALLATION#<login, lower>  |
-| import              | USER#<user_id>#PROJECT#<pid>    | IMPORT#<id, 16 digits>              |
-| import id claim     | IMPORT#<id>                     | IMPORT#<id>                         |
-| request key claim   | REQUEST#<sha256 of user:key>    | REQUEST#<sha256 of user:key>        |
+| item                    | PK                              | SK                                  |
+| ----------------------- | ------------------------------- | ----------------------------------- |
+| project                 | USER#<user_id>                  | PROJECT#<project_id>                |
+| GitHub link             | GITHUB_USER#<GitHub user id>    | GITHUB_USER#<GitHub user id>        |
+| installation (state)    | GITHUB_INSTALLATION#<id>        | GITHUB_INSTALLATION#<id>            |
+| installation on account | GITHUB_ACCOUNT#<login, lower>   | GITHUB_ACCOUNT#<login, lower>       |
+| webhook delivery claim  | GITHUB_DELIVERY#<delivery id>   | GITHUB_DELIVERY#<delivery id>       |
+| import                  | USER#<user_id>#PROJECT#<pid>    | IMPORT#<id, 16 digits>              |
+| import id claim         | IMPORT#<id>                     | IMPORT#<id>                         |
+| request key claim       | REQUEST#<sha256 of user:key>    | REQUEST#<sha256 of user:key>        |
 
 A project's imports share one partition, so listing them is a Query in id (= creation) order.
 The id claim makes an id unique across the whole service, whichever project holds it. The request key
 claim makes a client's Idempotency-Key store at most one import, whatever becomes of its responses.
+The webhook keeps an installation's state by its id and a copy under its account's login, which is
+what a create names; the link (written by the login service) says whose installation it is.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ SORT_KEY = "SK"
 # 2**53 - 1 has 16 digits; zero-padding keeps the string order of sort keys the numeric order.
 _ID_DIGITS = 16
 _IMPORT_PREFIX = "IMPORT#"
-_INSTALLATION_PREFIX = "GITHUB_INSTALLATION#"
+_ACCOUNT_PREFIX = "GITHUB_ACCOUNT#"
 
 
 def session_key(token_hash: str) -> Key:
@@ -47,9 +52,26 @@ def project_key(user_id: int, project_id: int) -> Key:
     return _data_key(f"USER#{user_id}", f"PROJECT#{project_id}")
 
 
-def installation_key(user_id: int, account_login: str) -> Key:
+def _singleton_key(name: str) -> Key:
+    # Items read only by their own key need no sort order: both parts are the same.
+    return _data_key(name, name)
+
+
+def account_installation_key(account_login: str) -> Key:
     # GitHub logins are case-insensitive, so the key holds the lower-case form.
-    return _data_key(f"USER#{user_id}", f"{_INSTALLATION_PREFIX}{account_login.lower()}")
+    return _singleton_key(f"{_ACCOUNT_PREFIX}{account_login.lower()}")
+
+
+def installation_state_key(installation_id: int) -> Key:
+    return _singleton_key(f"GITHUB_INSTALLATION#{installation_id}")
+
+
+def github_link_key(github_user_id: int) -> Key:
+    return _singleton_key(f"GITHUB_USER#{github_user_id}")
+
+
+def delivery_claim_key(delivery_id: str) -> Key:
+    return _singleton_key(f"GITHUB_DELIVERY#{delivery_id}")
 
 
 def import_key(user_id: int, project_id: int, import_id: int) -> Key:
@@ -79,15 +101,15 @@ def is_import(item: dict[str, AttributeValueTypeDef]) -> bool:
     return "#PROJECT#" in partition.get("S", "") and sort.get("S", "").startswith(_IMPORT_PREFIX)
 
 
-def is_installation(item: dict[str, AttributeValueTypeDef]) -> bool:
-    return item.get(SORT_KEY, {}).get("S", "").startswith(_INSTALLATION_PREFIX)
+def is_account_installation(item: dict[str, AttributeValueTypeDef]) -> bool:
+    return item.get(SORT_KEY, {}).get("S", "").startswith(_ACCOUNT_PREFIX)
 
 
 def import_id_claim_key(import_id: int) -> Key:
-    return _data_key(f"IMPORT#{import_id}", f"IMPORT#{import_id}")
+    return _singleton_key(f"IMPORT#{import_id}")
 
 
 def request_key_claim_key(request_key: str) -> Key:
     # Hashed: the key is client-chosen text, and a fixed-length hex digest keeps the item key bounded.
     digest = hashlib.sha256(request_key.encode("utf-8")).hexdigest()
-    return _data_key(f"REQUEST#{digest}", f"REQUEST#{digest}")
+    return _singleton_key(f"REQUEST#{digest}")

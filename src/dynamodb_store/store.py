@@ -15,10 +15,16 @@ from domain.access import (
     GithubInstallation,
     ImportKey,
     ProjectKey,
-    RepositorySelection,
     Session,
 )
-from domain.errors import AlreadyStoredForKey, ImportChanged, ImportIdTaken, ProjectNotFound, StorageBusy
+from domain.errors import (
+    AlreadyStoredForKey,
+    ImportChanged,
+    ImportIdTaken,
+    InstallerNotLinked,
+    ProjectNotFound,
+    StorageBusy,
+)
 from domain.models import (
     REQUEST_KEY_WINDOW_SECONDS,
     ImportsQuery,
@@ -29,6 +35,7 @@ from domain.models import (
     format_utc_timestamp,
 )
 from dynamodb_store import keys
+from dynamodb_store.installations import StoredItemInvalid, coverage_from_item, is_link_refusal, link_check
 from dynamodb_store.throttling import is_throttling
 
 if TYPE_CHECKING:
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
         KeysAndAttributesTypeDef,
+        PutTypeDef,
         QueryInputTypeDef,
         TransactWriteItemTypeDef,
     )
@@ -63,10 +71,6 @@ _FIRST_VERSION = 1
 _QUERY_GROWTH = 2
 
 
-class StoredItemInvalid(Exception):
-    """An item in the tables does not have the documented shape."""
-
-
 class DynamoDBImportStore:
     def __init__(self, client: DynamoDBClient, sessions_table: str, data_table: str) -> None:
         self._client = client
@@ -78,7 +82,7 @@ class DynamoDBImportStore:
         if query.project is not None:
             data_keys.append(keys.project_key(query.project.user_id, query.project.project_id))
             if query.github_account is not None:
-                data_keys.append(keys.installation_key(query.project.user_id, query.github_account))
+                data_keys.append(keys.account_installation_key(query.github_account))
             if query.import_id is not None:
                 data_keys.append(keys.import_key(query.project.user_id, query.project.project_id, query.import_id))
         request: dict[str, KeysAndAttributesTypeDef] = {
@@ -92,14 +96,14 @@ class DynamoDBImportStore:
             raise _busy_or_itself(error) from error
         return _access_facts(query, items.get(self._sessions_table, []), items.get(self._data_table, []))
 
-    def read_installation(self, user_id: int, account_login: str) -> GithubInstallation | None:
-        key = keys.installation_key(user_id, account_login)
+    def read_installation(self, account_login: str) -> GithubInstallation | None:
+        key = keys.account_installation_key(account_login)
         try:
             items = self._batch_get({self._data_table: {"Keys": [key], "ConsistentRead": True}})
         except ClientError as error:
             raise _busy_or_itself(error) from error
         found = items.get(self._data_table, [])
-        return _installation(found[0]) if found else None
+        return coverage_from_item(found[0]) if found else None
 
     def list_imports(self, project: ProjectKey, query: ImportsQuery) -> ImportsSlice:
         # One more than the page is asked for, so that "more" is known without a second page.
@@ -143,19 +147,35 @@ class DynamoDBImportStore:
             }
         return request
 
-    def replace_import(self, changed: ProjectImport, expected_version: int) -> None:
+    def replace_import(
+        self, changed: ProjectImport, expected_version: int, installer_github_user_id: int | None = None
+    ) -> None:
         key = keys.import_key(changed.neptun_user_id, changed.project_id, changed.id)
         condition, values = _at_version(expected_version)
+        put: PutTypeDef = {
+            "TableName": self._data_table,
+            "Item": key | _import_attributes(changed) | {_VERSION: _number(expected_version + 1)},
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#version": _VERSION},
+            "ExpressionAttributeValues": values,
+        }
         try:
-            self._client.put_item(
-                TableName=self._data_table,
-                Item=key | _import_attributes(changed) | {_VERSION: _number(expected_version + 1)},
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#pk": keys.PARTITION_KEY, "#version": _VERSION},
-                ExpressionAttributeValues=values,
-            )
+            if installer_github_user_id is None:
+                self._client.put_item(**put)
+            else:  # a new GitHub source: the installer's link is checked in the same write
+                link = link_check(self._data_table, installer_github_user_id, changed.neptun_user_id)
+                self._client.transact_write_items(TransactItems=[{"Put": put}, link])
         except self._client.exceptions.ConditionalCheckFailedException as changed_meanwhile:
             raise ImportChanged from changed_meanwhile
+        except self._client.exceptions.TransactionCanceledException as cancelled:
+            reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
+            if reasons[:1] == [_CONDITIONAL_CHECK_FAILED]:
+                raise ImportChanged from cancelled
+            if is_link_refusal(reasons, 1):
+                raise InstallerNotLinked from cancelled
+            if _TRANSIENT_CANCELLATIONS.intersection(reasons):
+                raise StorageBusy from cancelled
+            raise
         except ClientError as error:
             raise _busy_or_itself(error) from error
 
@@ -192,7 +212,13 @@ class DynamoDBImportStore:
         except ClientError as error:
             raise _busy_or_itself(error) from error
 
-    def add_import(self, new_import: ProjectImport, request_key: str | None, fingerprint: str | None) -> None:
+    def add_import(
+        self,
+        new_import: ProjectImport,
+        request_key: str | None,
+        fingerprint: str | None,
+        installer_github_user_id: int | None = None,
+    ) -> None:
         # Marks this call's writes. If botocore retries the transaction after its response was lost,
         # the retry collides with the first attempt's own items; the token tells them apart from
         # another create's. (DynamoDB's ClientRequestToken, which botocore fills in, covers the same
@@ -201,6 +227,10 @@ class DynamoDBImportStore:
         transaction = self._import_transaction(new_import, write_token)
         if request_key is not None:
             transaction.append(self._request_key_claim(new_import, request_key, fingerprint))
+        link_position = None
+        if installer_github_user_id is not None:  # a GitHub import: the installation must be this user's
+            link_position = len(transaction)
+            transaction.append(link_check(self._data_table, installer_github_user_id, new_import.neptun_user_id))
         try:
             self._write_through_conflicts(transaction)
         except self._client.exceptions.TransactionCanceledException as cancelled:
@@ -208,6 +238,8 @@ class DynamoDBImportStore:
             failed = [i for i, code in enumerate(reasons) if code == _CONDITIONAL_CHECK_FAILED]
             if _PROJECT_CHECK in failed:
                 raise ProjectNotFound from cancelled
+            if is_link_refusal(reasons, link_position):
+                raise InstallerNotLinked from cancelled
             # The claims are Put with ReturnValuesOnConditionCheckFailure, so a reason carries the item
             # that stood in the way (DynamoDB and moto both return it): no read, no GetItem grant.
             if _REQUEST_KEY_CLAIM_PUT in failed and request_key is not None:
@@ -341,12 +373,12 @@ def _access_facts(
 ) -> AccessFacts:
     project_key = keys.project_key(query.project.user_id, query.project.project_id) if query.project else None
     project_exists = any(_has_key(item, project_key) for item in data_items) if project_key else False
-    installation_items = [item for item in data_items if keys.is_installation(item)]
+    installation_items = [item for item in data_items if keys.is_account_installation(item)]
     import_items = [item for item in data_items if keys.is_import(item)]
     return AccessFacts(
         session=_session(session_items[0]) if session_items else None,
         project_exists=project_exists,
-        installation=_installation(installation_items[0]) if installation_items else None,
+        installation=coverage_from_item(installation_items[0]) if installation_items else None,
         stored_import=_stored_import(import_items[0]) if import_items else None,
     )
 
@@ -360,19 +392,6 @@ def _session(item: dict[str, Any]) -> Session:
         return Session(user_id=int(item["user_id"]["N"]), expires_at=int(item["expires_at"]["N"]))
     except (KeyError, ValueError) as broken:
         raise StoredItemInvalid("session item lacks a numeric user_id or expires_at") from broken
-
-
-def _installation(item: dict[str, Any]) -> GithubInstallation:
-    try:
-        repositories = item.get("repositories", {"L": []})
-        names = repositories["SS"] if "SS" in repositories else [entry["S"] for entry in repositories["L"]]
-        return GithubInstallation(
-            account_login=item["account_login"]["S"],
-            repository_selection=RepositorySelection(item["repository_selection"]["S"]),
-            repositories=frozenset(names),
-        )
-    except (KeyError, ValueError) as broken:
-        raise StoredItemInvalid("GitHub installation item does not have the documented shape") from broken
 
 
 def _stored_import(item: Mapping[str, Any]) -> StoredImport:

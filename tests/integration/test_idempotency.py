@@ -11,7 +11,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from handlers import create_import
 from local import records
-from tests.api_client import GITHUB_IMPORT, assert_error, imports_path, post_imports, stored_imports
+from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, assert_error, imports_path, post_imports, stored_imports
 from tests.dynamodb_faults import ResponseBody
 
 if TYPE_CHECKING:
@@ -69,10 +69,9 @@ def test_the_same_key_and_body_on_another_project_never_replays(dynamodb: Dynamo
 
 def test_the_same_key_and_body_from_another_user_never_replays(dynamodb: DynamoDBClient) -> None:
     records.put_project(dynamodb, user_id=2, project_id=5)
-    records.put_installation(dynamodb, 2, "username")
     user_two = records.put_session(dynamodb, user_id=2)
-    mine = keyed("same-key-same-body")
-    theirs = keyed("same-key-same-body", token=user_two, path=imports_path(2, 5))
+    mine = keyed("same-key-same-body", FOLDER_IMPORT)
+    theirs = keyed("same-key-same-body", FOLDER_IMPORT, token=user_two, path=imports_path(2, 5))
     assert (mine.status, theirs.status) == (201, 201)
     assert theirs.json()["import"]["id"] != mine.json()["import"]["id"]
     assert theirs.json()["import"]["neptun_user_id"] == 2
@@ -143,14 +142,13 @@ def test_a_claim_just_inside_24_hours_still_replays(dynamodb: DynamoDBClient, mo
 
 def test_keys_are_scoped_per_user(dynamodb: DynamoDBClient) -> None:
     records.put_project(dynamodb, user_id=2, project_id=5)
-    records.put_installation(dynamodb, 2, "username")
     user_two = records.put_session(dynamodb, user_id=2)
-    mine = keyed("shared-key")
-    theirs = keyed("shared-key", token=user_two, path=imports_path(2, 5))
+    mine = keyed("shared-key", FOLDER_IMPORT)
+    theirs = keyed("shared-key", FOLDER_IMPORT, token=user_two, path=imports_path(2, 5))
     assert (mine.status, theirs.status) == (201, 201)
     assert theirs.json()["import"]["id"] != mine.json()["import"]["id"]
     assert theirs.json()["import"]["neptun_user_id"] == 2
-    assert keyed("shared-key").json() == mine.json()  # each user replays only their own
+    assert keyed("shared-key", FOLDER_IMPORT).json() == mine.json()  # each user replays only their own
 
 
 def test_a_key_cannot_replay_without_a_session() -> None:

@@ -354,7 +354,8 @@ def test_changing_only_the_path_of_a_github_import_checks_its_owner(dynamodb_req
     assert dynamodb_requests.operations == ["BatchGetItem"]
     dynamodb_requests.operations.clear()
     assert put(made["id"], {"source_path": "username/other"}).status == 200
-    assert dynamodb_requests.operations == ["BatchGetItem", "PutItem"]
+    # The write checks, in the same request, that the installer is still linked to the user.
+    assert dynamodb_requests.operations == ["BatchGetItem", "TransactWriteItems"]
 
 
 def test_a_type_change_to_github_reads_the_installation_third(
@@ -363,7 +364,7 @@ def test_a_type_change_to_github_reads_the_installation_third(
     made = created({"source_type": "local_folder", "source_path": "username/repository"})
     dynamodb_requests.operations.clear()
     assert put(made["id"], {"source_type": "github"}).status == 200
-    assert dynamodb_requests.operations == ["BatchGetItem", "BatchGetItem", "PutItem"]
+    assert dynamodb_requests.operations == ["BatchGetItem", "BatchGetItem", "TransactWriteItems"]
     folder = created({"source_type": "local_folder", "source_path": "nobody/repository"})
     assert_error(put(folder["id"], {"source_type": "github"}), 403)
 

@@ -28,6 +28,7 @@ GITHUB = CreateImportRequest(source_type="github", source_path="username/reposit
 BAD_PATH = RequestRejected(RequestProblem.INVALID_PATH, "bad path")
 BAD_BODY = RequestRejected(RequestProblem.INVALID_BODY, "bad body")
 TOO_LARGE = RequestRejected(RequestProblem.BODY_TOO_LARGE, "too large")
+INSTALLER = 583231  # the GitHub user who installed the app, linked to user 1
 LIVE_SESSION = Session(user_id=1, expires_at=int(NOW.timestamp()) + 60)
 
 
@@ -45,7 +46,8 @@ def store_with(
     if project:
         store.projects.add(PROJECT)
     if selection is not None:
-        store.installations[(1, "username")] = GithubInstallation("UserName", selection, repositories)
+        store.installations["username"] = GithubInstallation(7, "UserName", INSTALLER, selection, repositories)
+        store.github_links[INSTALLER] = 1
     return store
 
 

@@ -55,9 +55,10 @@ def store_with(*imports: ProjectImport, session_user: int = 1) -> InMemoryImport
     assert hashed is not None
     store.sessions[hashed] = Session(user_id=session_user, expires_at=int(NOW.timestamp()) + 60)
     store.projects.add(PROJECT)
-    store.installations[(1, "username")] = GithubInstallation(
-        "username", RepositorySelection.SELECTED, frozenset({"a"})
+    store.installations["username"] = GithubInstallation(
+        7, "username", 583231, RepositorySelection.SELECTED, frozenset({"a"})
     )
+    store.github_links[583231] = 1
     for stored in imports:
         store.add_import(stored, None, None)
     store.reads = store.writes = 0

@@ -1,0 +1,226 @@
+"""Keeping the Neptun GitHub App's installations current from GitHub's webhook deliveries.
+
+GitHub redelivers (the same delivery id) and does not promise order, so each delivery is applied once
+(its id is claimed in the same write as its change) and the rules below give the same coverage
+whatever order the deliveries of one installation arrive in, as far as the deliveries allow:
+
+- `deleted` is final: GitHub never reuses an installation id, so no later-arriving delivery revives it.
+- A delivery that arrives before `created` starts the installation without an installer; it covers
+  nothing for anyone until `created` names the installer. `created` then adds its repositories to what
+  the earlier deliveries added, except those they removed.
+- `suspend` makes the installation cover nothing until `unsuspend`.
+- A rename moves the installation to the new login; the old login covers nothing.
+
+What the deliveries do not allow: two changes of the same repository (or two suspensions, or two
+renames) delivered in the opposite order end as the later-delivered one says. GitHub's payloads carry
+no sequence number to order them by (README, GitHub App installations).
+
+Whose installation it is: the Neptun user linked to the GitHub user who installed it (`created`'s
+sender). The link is the login service's item; a create checks it in its own write, so an installation
+becomes its installer's user's as soon as the link exists, whenever the deliveries arrived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Protocol
+
+from domain.access import GithubInstallation, RepositorySelection
+
+# The repository names one installation keeps (covered ones plus, before `created`, removed ones).
+# Each is written twice (state and account copy) in one DynamoDB write; 3,000 names of GitHub's
+# longest (100 characters) stay under DynamoDB's 400 KB item limit.
+MAX_TRACKED_REPOSITORIES = 3000
+# Attempts at a delivery whose installation another delivery changed between read and write.
+MAX_APPLY_ATTEMPTS = 5
+
+
+class Change(StrEnum):
+    """The event/action pairs that change an installation, named as GitHub names them."""
+
+    CREATED = "installation.created"
+    DELETED = "installation.deleted"
+    SUSPENDED = "installation.suspend"
+    UNSUSPENDED = "installation.unsuspend"
+    PERMISSIONS_ACCEPTED = "installation.new_permissions_accepted"
+    REPOSITORIES_ADDED = "installation_repositories.added"
+    REPOSITORIES_REMOVED = "installation_repositories.removed"
+    RENAMED = "installation_target.renamed"
+
+
+@dataclass(frozen=True)
+class InstallationDelivery:
+    """One delivery, as much of it as its change needs."""
+
+    delivery_id: str
+    change: Change
+    installation_id: int
+    account_login: str  # as the delivery names the account; for RENAMED, the new login
+    sender_github_user_id: int  # for CREATED: the installer
+    repository_selection: RepositorySelection | None = None  # None: the delivery does not say
+    repositories_added: frozenset[str] = frozenset()  # for CREATED: the repositories it lists
+    repositories_removed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class InstallationState:
+    """Everything kept about one installation; `coverage` is what a create reads."""
+
+    coverage: GithubInstallation
+    deleted: bool = False
+    # Removed by deliveries that arrived before `created`, so that `created` does not add them back.
+    removed_before_created: frozenset[str] = frozenset()
+
+    @property
+    def tracked_repositories(self) -> int:
+        return len(self.coverage.repositories) + len(self.removed_before_created)
+
+
+class DeliveryOutcome(StrEnum):
+    APPLIED = "applied"
+    # Applied, but nobody can use the installation yet: its installer is not linked to a Neptun user
+    # (or, before `created` arrives, not known).
+    AWAITING_LINK = "awaiting_link"
+    DUPLICATE = "duplicate"  # this delivery id was applied before: nothing changed now
+    IGNORED = "ignored"  # the installation was deleted before: nothing changes it any more
+
+
+@dataclass(frozen=True)
+class LedgerRead:
+    state: InstallationState | None
+    version: int  # 0: nothing stored yet
+    installer_linked: bool | None  # None: the link was not asked for
+
+
+class DeliveryAlreadyApplied(Exception):
+    """The delivery's id was claimed by an earlier write (raised by the ledger)."""
+
+
+class InstallationChangedMeanwhile(Exception):
+    """The installation is no longer at the version read (raised by the ledger); read again."""
+
+
+class TooManyRepositories(Exception):
+    def __init__(self) -> None:
+        super().__init__(
+            f"The installation would cover more than {MAX_TRACKED_REPOSITORIES} individually selected "
+            "repositories, more than Neptun keeps; select all repositories instead."
+        )
+
+
+class InstallationLedger(Protocol):
+    def read(self, installation_id: int, linked_github_user_id: int | None) -> LedgerRead:
+        """The installation's state and version, and whether that GitHub user is linked, in one request."""
+        ...
+
+    def write(
+        self, delivery: InstallationDelivery, state: InstallationState, expected_version: int, left_login: str | None
+    ) -> None:
+        """Claim the delivery id and store `state` as version `expected_version + 1`, atomically, in one
+        request, with the account copy a create reads (none for a deleted installation), removing the
+        copy under `left_login` (the login a rename or deletion left) while it is still this one's.
+        Raises DeliveryAlreadyApplied or InstallationChangedMeanwhile, writing nothing."""
+        ...
+
+
+class InstallationService:
+    def __init__(self, ledger: InstallationLedger) -> None:
+        self._ledger = ledger
+
+    def apply(self, delivery: InstallationDelivery) -> DeliveryOutcome:
+        installer = delivery.sender_github_user_id if delivery.change is Change.CREATED else None
+        for _ in range(MAX_APPLY_ATTEMPTS):
+            read = self._ledger.read(delivery.installation_id, installer)
+            state = next_state(read.state, delivery)
+            if state is None:
+                return DeliveryOutcome.IGNORED
+            try:
+                self._ledger.write(delivery, state, read.version, _left_login(read.state, state))
+            except DeliveryAlreadyApplied:
+                return DeliveryOutcome.DUPLICATE
+            except InstallationChangedMeanwhile:
+                continue
+            usable = state.coverage.installer_github_user_id is not None and read.installer_linked is not False
+            return DeliveryOutcome.APPLIED if usable else DeliveryOutcome.AWAITING_LINK
+        raise InstallationChangedMeanwhile(f"installation kept changing over {MAX_APPLY_ATTEMPTS} attempts")
+
+
+def next_state(current: InstallationState | None, delivery: InstallationDelivery) -> InstallationState | None:
+    """The installation after the delivery, or None when the delivery changes nothing (deleted before)."""
+    if current is not None and current.deleted:
+        return None
+    state = current or _first_seen(delivery)
+    changed = _changed(state, delivery)
+    if changed.tracked_repositories > MAX_TRACKED_REPOSITORIES:
+        raise TooManyRepositories
+    return changed
+
+
+def _left_login(before: InstallationState | None, after: InstallationState) -> str | None:
+    """The login whose account copy no longer holds this installation after the change."""
+    if after.deleted:
+        return after.coverage.account_login
+    if before is not None and before.coverage.account_login.casefold() != after.coverage.account_login.casefold():
+        return before.coverage.account_login
+    return None
+
+
+def _first_seen(delivery: InstallationDelivery) -> InstallationState:
+    return InstallationState(
+        coverage=GithubInstallation(
+            installation_id=delivery.installation_id,
+            account_login=delivery.account_login,
+            installer_github_user_id=None,
+            repository_selection=delivery.repository_selection or RepositorySelection.SELECTED,
+            repositories=frozenset(),
+        )
+    )
+
+
+def _changed(state: InstallationState, delivery: InstallationDelivery) -> InstallationState:
+    coverage = state.coverage
+    match delivery.change:
+        case Change.CREATED:
+            return _created(state, delivery)
+        case Change.DELETED:
+            return InstallationState(coverage=replace(coverage, repositories=frozenset()), deleted=True)
+        case Change.SUSPENDED | Change.UNSUSPENDED:
+            return replace(state, coverage=replace(coverage, suspended=delivery.change is Change.SUSPENDED))
+        case Change.RENAMED:
+            return replace(state, coverage=replace(coverage, account_login=delivery.account_login))
+        case Change.REPOSITORIES_ADDED | Change.REPOSITORIES_REMOVED:
+            return _repositories_changed(state, delivery)
+        case Change.PERMISSIONS_ACCEPTED:
+            # Coverage does not depend on permissions; as the first delivery seen it starts the state.
+            return state
+
+
+def _created(state: InstallationState, delivery: InstallationDelivery) -> InstallationState:
+    coverage = state.coverage
+    listed = delivery.repositories_added - state.removed_before_created
+    return InstallationState(
+        coverage=replace(
+            coverage,
+            installer_github_user_id=delivery.sender_github_user_id,
+            repositories=coverage.repositories | listed,
+        )
+    )
+
+
+def _repositories_changed(state: InstallationState, delivery: InstallationDelivery) -> InstallationState:
+    coverage = state.coverage
+    removed = delivery.repositories_removed
+    added = delivery.repositories_added
+    remembered = state.removed_before_created
+    if coverage.installer_github_user_id is None:
+        remembered = (remembered | removed) - added
+    return replace(
+        state,
+        coverage=replace(
+            coverage,
+            repository_selection=delivery.repository_selection or coverage.repository_selection,
+            repositories=(coverage.repositories - removed) | added,
+        ),
+        removed_before_created=remembered,
+    )
