@@ -18,13 +18,14 @@ export UV_NO_PROGRESS := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help install sam-tools test check unit lint typecheck validate build requirements lock run invoke admin bench deploy clean openapi
+.PHONY: help install sam-tools test check unit lint typecheck validate build requirements lock run invoke admin webhook bench deploy clean openapi
 
 help:
 	@echo "make run        serve the API locally on http://127.0.0.1:3000 (embedded DynamoDB, demo data)"
 	@echo "make test       install everything and run every check (lint, types, tests, SAM validate and build)"
 	@echo "make invoke EVENT=events/201-github-import.json   run the handler on one event, locally"
 	@echo "make admin ARGS='session --user 2'               add local sessions, projects, installations"
+	@echo "make webhook ARGS='events/github/installation.created.json'  sign and send a GitHub delivery to make run"
 	@echo "make bench      cold start, warm overhead, DynamoDB requests and artifact size"
 	@echo "make openapi    regenerate docs/openapi.json from the routes"
 	@echo "make deploy     sam build, then sam deploy --guided"
@@ -84,6 +85,9 @@ invoke: install
 
 admin: install
 	$(RUN) -m local.admin $(ARGS)
+
+webhook: install
+	$(RUN) -m local.webhook $(ARGS)
 
 bench: install sam-tools
 	$(RUN) -m bench

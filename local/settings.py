@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 # Any credentials do for moto or DynamoDB Local; botocore only needs something to sign with.
 LOCAL_REGION = "us-east-1"  # the region the local runtime uses unless AWS_DEFAULT_REGION says otherwise
+# The webhook secret `make run` checks deliveries against unless GITHUB_WEBHOOK_SECRET says otherwise;
+# `make webhook` signs with the same. A local demo value: never the secret of a real GitHub App.
+DEMO_WEBHOOK_SECRET = "local-demo-webhook-secret"  # noqa: S105
 _PLACEHOLDER_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": LOCAL_REGION}
 
 
@@ -52,7 +55,19 @@ def configure_handler_environment(dynamodb_endpoint: str) -> None:
     """
     for name, value in _PLACEHOLDER_AWS.items():
         os.environ.setdefault(name, value)
-    os.environ.update(every_function_environment() | {"DYNAMODB_ENDPOINT_URL": dynamodb_endpoint})
+    os.environ.update(
+        every_function_environment()
+        | {
+            "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
+            # Locally the secret is an environment variable, not a Parameter Store parameter.
+            "GITHUB_WEBHOOK_SECRET_PARAMETER": "",
+            "GITHUB_WEBHOOK_SECRET": local_webhook_secret(),
+        }
+    )
+
+
+def local_webhook_secret() -> str:
+    return os.environ.get("GITHUB_WEBHOOK_SECRET") or DEMO_WEBHOOK_SECRET
 
 
 def local_dynamodb_client(endpoint: str, region: str | None = None) -> DynamoDBClient:

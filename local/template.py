@@ -91,8 +91,10 @@ def every_function_environment() -> dict[str, str]:
 
 
 def _resolved_locally(value: Any) -> str:
+    """`!Ref` of a table: its logical id (the local table's name); of a parameter: its default."""
     if isinstance(value, Intrinsic) and value.tag == "Ref":
-        return str(value.value)
+        parameter = load_template().get("Parameters", {}).get(value.value)
+        return str(parameter["Default"]) if parameter else str(value.value)
     if isinstance(value, Intrinsic):
         raise TypeError(f"!{value.tag} cannot be resolved locally")
     return str(value)

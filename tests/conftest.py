@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from local.template import every_function_environment
+from local.template import every_function_environment, function_environment
 
 # The handler reads its settings and creates its DynamoDB client when imported, so the environment
 # (the template's own variables, fake credentials, no endpoint override) is set before that.
@@ -22,12 +22,14 @@ os.environ.update(
     | {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 )
 
+import boto3  # noqa: E402
 import moto  # noqa: E402 - moto must be imported before any boto3 client exists to intercept it
 import pytest  # noqa: E402
 
 from handlers import create_import  # noqa: E402
 from local import records  # noqa: E402
 from local.demo import DEMO_SESSION_TOKEN, seed_demo_data  # noqa: E402
+from local.settings import DEMO_WEBHOOK_SECRET  # noqa: E402
 from local.tables import create_tables  # noqa: E402
 from tests.dynamodb_faults import FaultInjector  # noqa: E402
 
@@ -51,10 +53,16 @@ class RequestCounter:
 
 @pytest.fixture
 def dynamodb() -> Iterator[DynamoDBClient]:
-    """moto's DynamoDB with every table of template.yaml; the handler's own client talks to it."""
+    """moto's DynamoDB with every table of template.yaml; the handler's own client talks to it. Also
+    the webhook secret in moto's Parameter Store, where the template says the function reads it."""
     with moto.mock_aws():
         client = create_import.dynamodb
         create_tables(client)
+        boto3.client("ssm").put_parameter(
+            Name=function_environment("GithubWebhookFunction")["GITHUB_WEBHOOK_SECRET_PARAMETER"],
+            Value=DEMO_WEBHOOK_SECRET,
+            Type="SecureString",
+        )
         yield client
 
 

@@ -50,7 +50,11 @@ READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynam
     [
         ("ListImportsFunction", READ_SESSION_AND_DATA | {("dynamodb:Query", "DataTable.Arn")}),
         ("GetImportFunction", READ_SESSION_AND_DATA),
-        ("UpdateImportFunction", READ_SESSION_AND_DATA | {("dynamodb:PutItem", "DataTable.Arn")}),
+        (
+            "UpdateImportFunction",
+            READ_SESSION_AND_DATA
+            | {("dynamodb:PutItem", "DataTable.Arn"), ("dynamodb:ConditionCheckItem", "DataTable.Arn")},
+        ),
         ("DeleteImportFunction", READ_SESSION_AND_DATA | {("dynamodb:DeleteItem", "DataTable.Arn")}),
     ],
 )
@@ -75,7 +79,12 @@ def test_each_other_function_has_exactly_its_routes_grants(function_id: str, gra
 )
 def test_writes_and_queries_reach_only_import_partitions(function_id: str, action: str, partitions: list[str]) -> None:
     assert all(allows(function_id, action, partition) for partition in partitions)
-    refused = [keys.project_key(1, 789), keys.account_installation_key("username"), keys.github_link_key(5), keys.request_key_claim_key("1:k")]
+    refused = [
+        keys.project_key(1, 789),
+        keys.account_installation_key("username"),
+        keys.github_link_key(5),
+        keys.request_key_claim_key("1:k"),
+    ]
     assert not any(allows(function_id, action, partition_of(key)) for key in refused)
 
 
@@ -123,7 +132,12 @@ def test_puts_on_the_data_table_reach_only_the_partitions_the_function_writes() 
     assert as_list(statement["Action"]) == ["dynamodb:PutItem"], "the condition must not narrow other actions"
     written = [keys.import_key(1, 789, 42), keys.import_id_claim_key(42), keys.request_key_claim_key("1:key")]
     assert all(may_put_into(partition_of(key)) for key in written)
-    never_written = [keys.project_key(1, 789), keys.account_installation_key("username"), keys.github_link_key(5), keys.project_key(12, 3456)]
+    never_written = [
+        keys.project_key(1, 789),
+        keys.account_installation_key("username"),
+        keys.github_link_key(5),
+        keys.project_key(12, 3456),
+    ]
     assert not any(may_put_into(partition_of(key)) for key in never_written)
     assert not may_put_into(partition_of(keys.installation_state_key(5)))
 
@@ -151,6 +165,7 @@ def test_each_route_is_its_own_functions_http_api_payload_2_event() -> None:
         f"GET {IMPORTS}/{{import_id}}",
         f"PUT {IMPORTS}/{{import_id}}",
         f"DELETE {IMPORTS}/{{import_id}}",
+        "POST /api/github/webhooks",
     ]
 
 
@@ -185,3 +200,50 @@ def test_the_api_writes_access_logs_without_cookies_or_headers() -> None:
     assert "$context.status" in log_format
     assert "cookie" not in log_format.lower()
     assert "header" not in log_format.lower()
+
+
+WEBHOOK = "GithubWebhookFunction"
+SECRET_PARAMETER_ARN = (
+    "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${GithubWebhookSecretParameterName}"
+)
+
+
+def test_the_webhook_function_reads_only_its_secret_and_the_installation_items() -> None:
+    assert grants(WEBHOOK) == {
+        ("ssm:GetParameter", SECRET_PARAMETER_ARN),
+        ("dynamodb:BatchGetItem", "DataTable.Arn"),
+        ("dynamodb:PutItem", "DataTable.Arn"),
+        ("dynamodb:DeleteItem", "DataTable.Arn"),
+    }
+    state, link = keys.installation_state_key(957387), keys.github_link_key(21031067)
+    account, claim = keys.account_installation_key("Codertocat"), keys.delivery_claim_key("72d3162e")
+    imports = [keys.import_key(1, 789, 42), keys.import_id_claim_key(42), keys.request_key_claim_key("1:k")]
+    project = keys.project_key(1, 789)
+    reads = {partition_of(key) for key in (state, link)}
+    puts = {partition_of(key) for key in (state, account, claim)}
+    deletes = {partition_of(account)}
+    for action, allowed in [("BatchGetItem", reads), ("PutItem", puts), ("DeleteItem", deletes)]:
+        for key in [state, link, account, claim, project, *imports]:
+            partition = partition_of(key)
+            assert allows(WEBHOOK, f"dynamodb:{action}", partition) == (partition in allowed), (action, partition)
+
+
+def test_the_secret_parameter_is_a_template_parameter_the_function_is_told() -> None:
+    template = load_template()
+    parameter = template["Parameters"]["GithubWebhookSecretParameterName"]
+    assert parameter["Default"].startswith("/")
+    variables = FUNCTIONS[WEBHOOK]["Properties"]["Environment"]["Variables"]
+    assert variables["GITHUB_WEBHOOK_SECRET_PARAMETER"] == Intrinsic("Ref", "GithubWebhookSecretParameterName")
+    assert variables["GITHUB_WEBHOOK_SECRET"] == "", "the secret itself is only ever set locally"
+    assert FUNCTIONS[WEBHOOK]["Properties"]["Timeout"] < 10, "GitHub gives up on a delivery after 10 s"
+
+
+@pytest.mark.parametrize("function_id", ["CreateImportFunction", "UpdateImportFunction"])
+def test_condition_checks_reach_only_projects_and_github_links(function_id: str) -> None:
+    assert allows(function_id, "dynamodb:ConditionCheckItem", partition_of(keys.github_link_key(21031067)))
+    # IAM's `USER#*` also matches an import's `USER#1#PROJECT#789`, which create writes anyway; a
+    # ConditionCheck changes nothing, it only tells whether its condition holds.
+    refused = [keys.installation_state_key(1), keys.account_installation_key("x"), keys.delivery_claim_key("d")]
+    assert not any(allows(function_id, "dynamodb:ConditionCheckItem", partition_of(key)) for key in refused)
+    project_checked = allows(function_id, "dynamodb:ConditionCheckItem", partition_of(keys.project_key(1, 789)))
+    assert project_checked == (function_id == "CreateImportFunction")

@@ -32,6 +32,7 @@ from domain.gate import Gate
 from domain.models import MAX_SAFE_INTEGER
 from handlers import error_responses
 from handlers.composition import Settings, dynamodb_client, import_store
+from handlers.headers import lower_case_names
 from handlers.path_ids import ResourceId, resource_id
 from handlers.request_body import (
     content_type_for_powertools,
@@ -189,17 +190,6 @@ class RouteEdge:
             return app.resolve(event, context)
 
         return handle
-
-
-def lower_case_names(headers: dict[str, str]) -> dict[str, str]:
-    """Header names in lower case, as API Gateway sends them; a hand-made event may differ."""
-    if all(name.islower() or (not name.isalpha() and name == name.lower()) for name in headers):
-        return headers
-    lowered: dict[str, str] = {}
-    for name, value in headers.items():
-        key = name.lower()
-        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value  # as API Gateway joins repeats
-    return lowered
 
 
 def _validation_problem(validation_errors: Sequence[Any]) -> RequestRejected:

@@ -108,7 +108,7 @@ class BodyNotAnObject(json.JSONDecodeError):
     """Valid JSON, but not the one JSON object every body must be."""
 
 
-def strict_json_loads(text: str) -> dict[str, Any]:
+def strict_json_loads(text: str, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     """json.loads that refuses what JSON parsers disagree on, and anything but one JSON object.
 
     Duplicate keys (which one wins differs between parsers), NaN and Infinity (not JSON), nesting
@@ -117,7 +117,7 @@ def strict_json_loads(text: str) -> dict[str, Any]:
     validation error. A top-level array or scalar is refused here too: Powertools would otherwise
     validate an array's first element as the body and ignore the rest.
     """
-    if len(text) > MAX_BODY_BYTES:  # characters never outnumber the UTF-8 bytes they came from
+    if len(text) > max_bytes:  # characters never outnumber the UTF-8 bytes they came from
         raise json.JSONDecodeError("the body is too large to parse", text[:0], 0)
     try:
         parsed = json.loads(text, object_pairs_hook=_object_without_duplicate_keys, parse_constant=_no_constants)

@@ -35,6 +35,7 @@ STATUSES_OF_ROUTE = {
         415,
     },
     "DELETE /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}": {204, 400, 401, 403, 404, 412},
+    "POST /api/github/webhooks": {200, 202, 400, 401},
 }
 
 
