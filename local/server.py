@@ -19,12 +19,19 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from handlers.github_deliveries import WEBHOOK_PATH
 from handlers.openapi_document import openapi_document
 from local.apigw_event import http_api_event
 from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_IMPORT, DEMO_PROJECT_ID, DEMO_USER_ID, seed_demo_data, seed_demo_import
 from local.embedded_dynamodb import EmbeddedDynamoDB
 from local.lambda_context import LocalLambdaContext
-from local.settings import LocalSettings, configure_handler_environment, local_dynamodb_client
+from local.settings import (
+    DEMO_WEBHOOK_SECRET,
+    LocalSettings,
+    configure_handler_environment,
+    local_dynamodb_client,
+    local_webhook_secret,
+)
 from local.tables import create_tables
 from local.template import Route, http_api_routes
 
@@ -84,8 +91,11 @@ class LocalApi:
 
 
 def openapi_json() -> str:
-    """The API's OpenAPI document as served and as committed in docs/openapi.json."""
-    modules = [route.handler.rpartition(".")[0] for route in http_api_routes()]
+    """The API's OpenAPI document as served and as committed in docs/openapi.json.
+
+    The imports API only: the webhook route's contract is GitHub's (README, GitHub App installations).
+    """
+    modules = [route.handler.rpartition(".")[0] for route in http_api_routes() if not route.is_github_webhook]
     return json.dumps(openapi_document(modules), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -174,6 +184,7 @@ def banner(settings: LocalSettings, token: str | None, embedded: bool, tables: l
         f"  API:       {base_url}",
         f"  OpenAPI:   {base_url}{OPENAPI_PATH}",
         f"  DynamoDB:  {settings.dynamodb_endpoint}  ({source})",
+        f"  Webhook:   {base_url}{WEBHOOK_PATH}  (GitHub App deliveries; secret: {_secret_shown()})",
     ]
     if token:
         path = f"/api/users/{DEMO_USER_ID}/projects/{DEMO_PROJECT_ID}/resources/imports"
@@ -199,9 +210,19 @@ def banner(settings: LocalSettings, token: str | None, embedded: bool, tables: l
             "",
             "List the project's imports (docs: README, The HTTP contract):",
             f'  curl -i "{base_url}{path}" -H "Accept: application/json" -H "Cookie: neptun-session={token}"',
+            "",
+            "Replay a signed GitHub delivery (installs the app on Codertocat for the demo user; README, GitHub App"
+            " installations):",
+            "  make webhook ARGS='events/github/installation.created.json'",
         ]
     lines += ["", "Ctrl-C stops it. Requests are logged one a line; the handler's JSON logs and metrics follow them."]
     return "\n".join(lines)
+
+
+def _secret_shown() -> str:
+    if local_webhook_secret() != DEMO_WEBHOOK_SECRET:
+        return "from GITHUB_WEBHOOK_SECRET"  # a secret of the user's own is not printed
+    return f"{DEMO_WEBHOOK_SECRET} (the demo value; set GITHUB_WEBHOOK_SECRET for another)"
 
 
 def _port_in_use(error: OSError, port: int, variable: str) -> SystemExit:

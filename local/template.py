@@ -108,6 +108,10 @@ class Route:
     function_id: str
     handler: str  # the function's Handler: module.attribute
 
+    @property
+    def is_github_webhook(self) -> bool:
+        return self.path_template.startswith("/api/github/")
+
     def match(self, method: str, path: str) -> dict[str, str] | None:
         """The path parameters when this route serves the request, else None."""
         if method.upper() != self.method:

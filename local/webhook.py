@@ -16,9 +16,8 @@ import uuid
 from pathlib import Path
 
 from domain.webhook_signature import signature_of
+from handlers.github_deliveries import WEBHOOK_PATH
 from local.settings import local_webhook_secret
-
-WEBHOOK_PATH = "/api/github/webhooks"
 
 
 def github_headers(body: bytes, event: str, delivery_id: str, secret: str) -> dict[str, str]:

@@ -8,8 +8,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from handlers.github_deliveries import WEBHOOK_PATH
 from local.settings import DEMO_WEBHOOK_SECRET
-from local.webhook import WEBHOOK_PATH, github_headers
+from local.webhook import github_headers
 from tests.api_client import HttpResponse, call
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "events" / "github"

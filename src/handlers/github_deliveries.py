@@ -16,6 +16,7 @@ from domain.access import RepositorySelection
 from domain.errors import FieldError
 from domain.installations import Change, InstallationDelivery
 
+WEBHOOK_PATH = "/api/github/webhooks"  # the route template.yaml gives the webhook function
 EVENT_HEADER = "x-github-event"
 DELIVERY_HEADER = "x-github-delivery"
 SIGNATURE_HEADER = "x-hub-signature-256"

@@ -38,6 +38,7 @@ from handlers.composition import Settings, dynamodb_client
 from handlers.github_deliveries import (
     PING,
     SIGNATURE_HEADER,
+    WEBHOOK_PATH,
     DeliveryHeaders,
     PayloadInvalid,
     change_of,
@@ -48,7 +49,6 @@ from handlers.headers import lower_case_names
 from handlers.request_body import raw_body, strict_json_loads
 from handlers.webhook_secret import WebhookSecret
 
-WEBHOOK_PATH = "/api/github/webhooks"
 # GitHub caps payloads at 25 MB, Lambda's request at 6 MB; 5 MiB leaves room for the event around it.
 # A `created` delivery listing 1,000 repositories is about 200 KB.
 MAX_WEBHOOK_BODY_BYTES = 5 * 1024 * 1024
