@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -203,3 +204,21 @@ def test_a_request_key_used_for_another_request_is_refused() -> None:
     with pytest.raises(RequestKeyReused):
         service.store(service.approve(CreateImportCommand(TOKEN, PROJECT, other)), request_key="1:key")
     assert len(store.imports) == 1
+
+
+def test_a_github_import_needs_the_installer_linked_to_the_user() -> None:
+    store = store_with()
+    del store.github_links[INSTALLER]
+    with pytest.raises(RepositoryNotCovered, match="username/repository"):
+        create(store)
+    store.github_links[INSTALLER] = 2  # linked, but to another Neptun user
+    with pytest.raises(RepositoryNotCovered):
+        create(store)
+    assert store.imports == {}
+
+
+def test_a_suspended_installation_covers_nothing() -> None:
+    store = store_with()
+    store.installations["username"] = replace(store.installations["username"], suspended=True)
+    with pytest.raises(RepositoryNotCovered):
+        create(store)
