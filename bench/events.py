@@ -4,10 +4,16 @@ for each other route."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+from handlers.github_deliveries import WEBHOOK_PATH
 from local.apigw_event import http_api_event
+from local.settings import DEMO_WEBHOOK_SECRET
 from local.template import http_api_routes
+from local.webhook import github_headers
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BODY = {"source_type": "github", "source_path": "username/repository", "title": "My GitHub Import"}
 
@@ -60,3 +66,13 @@ def function_requests(token: str) -> dict[str, tuple[dict[str, Any], int]]:
         "UpdateImportFunction": (route_event("PUT", one, token, body={"title": "Renamed"}), 200),
         "DeleteImportFunction": (route_event("DELETE", one, token), 204),
     }
+
+
+def delivery_event(payload_file: str, delivery_id: str) -> dict[str, Any]:
+    """A signed GitHub delivery of one of the fixture payloads in events/github/."""
+    body = (ROOT / "events" / "github" / f"{payload_file}.json").read_bytes()
+    headers = github_headers(body, payload_file.split(".", 1)[0], delivery_id, DEMO_WEBHOOK_SECRET)
+    route = next(route for route in http_api_routes() if route.is_github_webhook)
+    return http_api_event(
+        route, path_parameters={}, method="POST", raw_path=WEBHOOK_PATH, headers=list(headers.items()), body=body
+    )

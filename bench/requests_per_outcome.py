@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bench.events import BODY, DEMO_IMPORT_ID, create_event, route_event
+from bench.events import BODY, DEMO_IMPORT_ID, create_event, delivery_event, route_event
 from local.lambda_context import LocalLambdaContext
 
 
@@ -31,6 +31,11 @@ def _cases(token: str) -> list[tuple[str, dict[str, Any]]]:
         ("create, Idempotency-Key", _with_key(create_event(token), "bench-key")),
         ("replay, same key", _with_key(create_event(token), "bench-key")),
         *_existing_import_cases(token),
+        ("webhook: installation created", delivery_event("installation.created", "bench-1")),
+        ("webhook: repositories added", delivery_event("installation_repositories.added", "bench-2")),
+        ("webhook: redelivered", delivery_event("installation_repositories.added", "bench-2")),
+        ("webhook: account renamed", delivery_event("installation_target.renamed", "bench-3")),
+        ("webhook: ping", delivery_event("ping", "bench-4")),
     ]
 
 
@@ -65,7 +70,7 @@ def _with_key(event: dict[str, Any], key: str) -> dict[str, Any]:
 def measure() -> list[Outcome]:
     import moto  # noqa: PLC0415 - before the handler creates its client, so that moto intercepts it
 
-    from handlers import create_import  # noqa: PLC0415
+    from handlers import create_import, github_webhook  # noqa: PLC0415
     from local.demo import seed_demo_data, seed_demo_import  # noqa: PLC0415
     from local.server import lambda_handler_of  # noqa: PLC0415
     from local.tables import create_tables  # noqa: PLC0415
@@ -84,9 +89,12 @@ def measure() -> list[Outcome]:
             def count(event_name: str, _sent: list[str] = sent, **_: Any) -> None:
                 _sent.append(event_name.rsplit(".", 1)[-1])
 
-            create_import.dynamodb.meta.events.register("request-created.dynamodb", count)
+            clients = (create_import.dynamodb, github_webhook.dynamodb)  # the webhook has its own
+            for client in clients:
+                client.meta.events.register("request-created.dynamodb", count)
             response = lambda_handler(event, LocalLambdaContext())
-            create_import.dynamodb.meta.events.unregister("request-created.dynamodb", count)
+            for client in clients:
+                client.meta.events.unregister("request-created.dynamodb", count)
             outcomes.append(Outcome(name, response["statusCode"], sent))
     if outcomes[0].status != 201:
         raise RuntimeError(f"the create case did not succeed: {json.dumps(outcomes[0].__dict__)}")
