@@ -16,9 +16,9 @@ from handlers import github_webhook
 from handlers.webhook_secret import WebhookSecret
 from local import records
 from local.demo import DEMO_USER_ID
-from tests.api_client import assert_error, post_imports
+from tests.api_client import FOLDER_IMPORT, assert_error, call, import_path, post_imports
 from tests.conftest import RequestCounter
-from tests.webhooks import ACCOUNT, deliver, payload, repositories
+from tests.webhooks import ACCOUNT, INSTALLER, deliver, payload, repositories
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -305,3 +305,14 @@ def test_the_secret_is_read_from_parameter_store_once_and_again_after_rotation(
     finally:
         provider.client.meta.events.unregister("request-created.ssm", ssm_requests)
         parameters.clear_caches()  # type: ignore[no-untyped-call]
+
+
+def test_a_change_to_a_github_source_checks_the_installers_link_in_its_write(dynamodb: DynamoDBClient) -> None:
+    deliver("installation.created")
+    made = post_imports(FOLDER_IMPORT).json()["import"]
+    change = {"source_type": "github", "source_path": f"{ACCOUNT}/Hello-World"}
+    records.put_github_link(dynamodb, user_id=2, github_user_id=INSTALLER)  # the installer re-linked elsewhere
+    assert_error(call("PUT", import_path(made["id"]), change), 403)
+    assert call("GET", import_path(made["id"])).json()["import"]["source_type"] == "local_folder"
+    records.put_github_link(dynamodb, user_id=DEMO_USER_ID, github_user_id=INSTALLER)
+    assert call("PUT", import_path(made["id"]), change).status == 200
