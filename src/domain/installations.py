@@ -30,7 +30,8 @@ from domain.access import GithubInstallation, RepositorySelection
 
 # The repository names one installation keeps (covered ones plus, before `created`, removed ones).
 # Each is written twice (state and account copy) in one DynamoDB write; 3,000 names of GitHub's
-# longest (100 characters) stay under DynamoDB's 400 KB item limit.
+# longest (100 characters) stay under DynamoDB's 400 KB item limit. Only a `selected` installation
+# over the limit is refused; under `all` the names are then not kept.
 MAX_TRACKED_REPOSITORIES = 3000
 # Attempts at a delivery whose installation another delivery changed between read and write.
 MAX_APPLY_ATTEMPTS = 5
@@ -152,9 +153,15 @@ def next_state(current: InstallationState | None, delivery: InstallationDelivery
         return None
     state = current or _first_seen(delivery)
     changed = _changed(state, delivery)
-    if changed.tracked_repositories > MAX_TRACKED_REPOSITORIES:
-        raise TooManyRepositories
-    return changed
+    if changed.tracked_repositories <= MAX_TRACKED_REPOSITORIES:
+        return changed
+    if changed.coverage.repository_selection is RepositorySelection.ALL:
+        # Under `all` the names matter only for a later switch back to `selected`; a large account's
+        # are not kept, and such a switch then covers what it lists later (a refusal, never a grant).
+        return replace(
+            changed, coverage=replace(changed.coverage, repositories=frozenset()), removed_before_created=frozenset()
+        )
+    raise TooManyRepositories
 
 
 def _left_login(before: InstallationState | None, after: InstallationState) -> str | None:

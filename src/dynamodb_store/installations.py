@@ -96,11 +96,12 @@ class DynamoDBInstallationLedger:
         self._data_table = data_table
 
     def read(self, installation_id: int, linked_github_user_id: int | None) -> LedgerRead:
-        wanted = [keys.installation_state_key(installation_id)]
+        state_key = keys.installation_state_key(installation_id)
+        wanted = [state_key]
         if linked_github_user_id is not None:
             wanted.append(keys.github_link_key(linked_github_user_id))
         items = self._batch_get(wanted)
-        state_items = [item for item in items if item[keys.PARTITION_KEY]["S"].startswith("GITHUB_INSTALLATION#")]
+        state_items = [item for item in items if item[keys.PARTITION_KEY] == state_key[keys.PARTITION_KEY]]
         state_item = state_items[0] if state_items else None
         linked = None if linked_github_user_id is None else len(items) > len(state_items)
         if state_item is None:

@@ -142,4 +142,8 @@ app.exception_handler(Exception)(_unexpected)
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     event["headers"] = lower_case_names(event.get("headers") or {})
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    finally:
+        # Locally one process serves every function through loggers of one service: keep these to ours.
+        logger.remove_keys(["github_delivery", "github_event"])

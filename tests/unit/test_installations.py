@@ -107,11 +107,21 @@ def test_nothing_is_covered_before_created_names_the_installer() -> None:
     assert covered(early, "a") == [False]
 
 
-def test_too_many_repositories_are_refused() -> None:
+def test_too_many_selected_repositories_are_refused() -> None:
     names = {f"r{number}" for number in range(MAX_TRACKED_REPOSITORIES + 1)}
     with pytest.raises(TooManyRepositories):
         next_state(None, delivery(Change.CREATED, added=names))
     assert next_state(None, delivery(Change.CREATED, added=set(list(names)[:MAX_TRACKED_REPOSITORIES])))
+
+
+def test_a_large_account_on_all_repositories_is_kept_without_its_names() -> None:
+    names = {f"r{number}" for number in range(MAX_TRACKED_REPOSITORIES + 1)}
+    state = next_state(None, delivery(Change.CREATED, added=names, selection=RepositorySelection.ALL))
+    assert state is not None
+    assert state.coverage.repositories == frozenset()
+    assert covered(state, "r1", "anything") == [True, True]
+    switched = next_state(state, delivery(Change.REPOSITORIES_REMOVED, removed={"r1"}))
+    assert covered(switched, "r2") == [False], "after a switch to selected, unknown names are refused"
 
 
 repository_names = st.sets(st.sampled_from(["a", "b", "c", "d", "e", "f"]), max_size=3)
