@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +70,8 @@ def _with_key(event: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def measure() -> list[Outcome]:
+    """On moto in process; or, with DYNAMODB_ENDPOINT_URL set before the handlers are imported, on that
+    DynamoDB (which must have no tables yet), e.g. DynamoDB Local (`python -m bench.requests_per_outcome`)."""
     import moto  # noqa: PLC0415 - before the handler creates its client, so that moto intercepts it
 
     from handlers import create_import, github_webhook  # noqa: PLC0415
@@ -78,7 +82,8 @@ def measure() -> list[Outcome]:
 
     routes = {route.route_key: route for route in http_api_routes()}
     outcomes = []
-    with moto.mock_aws(), contextlib.redirect_stdout(io.StringIO()):
+    external = bool(os.environ.get("DYNAMODB_ENDPOINT_URL"))
+    with contextlib.nullcontext() if external else moto.mock_aws(), contextlib.redirect_stdout(io.StringIO()):
         create_tables(create_import.dynamodb)  # every function shares the client of handlers/edge.py
         token = seed_demo_data(create_import.dynamodb)
         seed_demo_import(create_import.dynamodb)
@@ -99,3 +104,9 @@ def measure() -> list[Outcome]:
     if outcomes[0].status != 201:
         raise RuntimeError(f"the create case did not succeed: {json.dumps(outcomes[0].__dict__)}")
     return outcomes
+
+
+if __name__ == "__main__":
+    # One JSON line per outcome, for comparing backends (tests/e2e/test_requests_on_both_backends.py).
+    for outcome in measure():
+        print("outcome", json.dumps(outcome.__dict__), file=sys.stdout)

@@ -1,7 +1,8 @@
 """`make invoke EVENT=events/<file>.json`: a Docker-free `sam local invoke`.
 
 Runs the Lambda handler of the function the event's routeKey names in template.yaml once on the event,
-against an embedded DynamoDB (moto's server mode on a free loopback port) with the tables from
+against an embedded DynamoDB (DynamoDB Local, or moto's server mode: local/dynamodb_backend.py) on a
+free loopback port with the tables from
 template.yaml and the demo data (the demo import included), and prints the handler's response to
 stdout (its logs go to stderr). With DYNAMODB_ENDPOINT_URL set, that DynamoDB is used as it is.
 """
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from local.demo import seed_demo_data, seed_demo_import
-from local.embedded_dynamodb import EmbeddedDynamoDB
+from local.dynamodb_backend import chosen_backend
+from local.dynamodb_backend import embedded as embedded_dynamodb
 from local.lambda_context import LocalLambdaContext
 from local.server import lambda_handler_of
 from local.settings import LocalSettings, configure_handler_environment, local_dynamodb_client
@@ -29,7 +31,12 @@ def main(arguments: list[str]) -> int:
         return 2
     event = json.loads(Path(arguments[0]).read_text(encoding="utf-8"))
     settings = LocalSettings.from_environment()
-    embedded = None if settings.external_dynamodb else EmbeddedDynamoDB("127.0.0.1", 0)
+    embedded = None
+    if not settings.external_dynamodb:
+        backend, notice = chosen_backend()
+        if notice:
+            print(notice, file=sys.stderr)
+        embedded = embedded_dynamodb(backend, "127.0.0.1", 0)
     endpoint = embedded.endpoint if embedded else settings.dynamodb_endpoint
     if embedded:
         embedded.start()

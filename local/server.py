@@ -12,6 +12,7 @@ import base64
 import errno
 import importlib
 import json
+import os
 import sys
 import threading
 import time
@@ -23,7 +24,8 @@ from handlers.github_deliveries import WEBHOOK_PATH
 from handlers.openapi_document import openapi_document
 from local.apigw_event import http_api_event
 from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_IMPORT, DEMO_PROJECT_ID, DEMO_USER_ID, seed_demo_data, seed_demo_import
-from local.embedded_dynamodb import EmbeddedDynamoDB
+from local.dynamodb_backend import DESCRIPTION, Backend, chosen_backend
+from local.dynamodb_backend import embedded as embedded_dynamodb
 from local.lambda_context import LocalLambdaContext
 from local.settings import (
     DEMO_WEBHOOK_SECRET,
@@ -176,9 +178,9 @@ def escaped(text: str) -> str:
     return "".join(character if character.isprintable() else ascii(character)[1:-1] for character in text)
 
 
-def banner(settings: LocalSettings, token: str | None, embedded: bool, tables: list[str]) -> str:
+def banner(settings: LocalSettings, token: str | None, backend: Backend | None, tables: list[str]) -> str:
     base_url = f"http://127.0.0.1:{settings.api_port}"
-    source = f"embedded moto server; tables from template.yaml: {', '.join(tables)}" if embedded else "external"
+    source = f"{DESCRIPTION[backend]}; tables from template.yaml: {', '.join(tables)}" if backend else "external"
     lines = [
         "Neptun imports service is running locally.",
         f"  API:       {base_url}",
@@ -225,6 +227,13 @@ def _secret_shown() -> str:
     return f"{DEMO_WEBHOOK_SECRET} (the demo value; set GITHUB_WEBHOOK_SECRET for another)"
 
 
+class QueueingHTTPServer(ThreadingHTTPServer):
+    """Queues a burst of connections instead of resetting them, as API Gateway queues requests for
+    Lambda. Python's default listen backlog is 5: a few dozen clients at once saw resets."""
+
+    request_queue_size = 1024
+
+
 def _port_in_use(error: OSError, port: int, variable: str) -> SystemExit:
     if error.errno == errno.EADDRINUSE:
         return SystemExit(f"error: port {port} is already in use; set {variable} to use another one")
@@ -233,14 +242,17 @@ def _port_in_use(error: OSError, port: int, variable: str) -> SystemExit:
 
 def main() -> None:
     settings = LocalSettings.from_environment()
-    embedded = None
+    embedded, backend = None, None
     if not settings.external_dynamodb:
+        backend, notice = chosen_backend()
+        if notice:
+            print(notice, file=sys.stderr, flush=True)
         try:
-            embedded = EmbeddedDynamoDB(settings.dynamodb_host, settings.dynamodb_port)
+            embedded = embedded_dynamodb(backend, settings.dynamodb_host, settings.dynamodb_port)
         except OSError as error:
             raise _port_in_use(error, settings.dynamodb_port, "DYNAMODB_PORT") from None
     try:
-        api_server = ThreadingHTTPServer(("127.0.0.1", settings.api_port), BaseHTTPRequestHandler)
+        api_server = QueueingHTTPServer(("127.0.0.1", settings.api_port), BaseHTTPRequestHandler)
     except OSError as error:
         raise _port_in_use(error, settings.api_port, "PORT") from None
     if embedded:
@@ -257,7 +269,7 @@ def main() -> None:
         seed_demo_import(client)
     # The handler modules are imported only now that their environment is set.
     api_server.RequestHandlerClass = request_handler_for(LocalApi(http_api_routes()))
-    print(banner(settings, token, embedded is not None, tables), flush=True)
+    print(banner(settings, token, backend, tables), flush=True)
     try:
         api_server.serve_forever()
     except KeyboardInterrupt:
@@ -266,6 +278,11 @@ def main() -> None:
         api_server.server_close()
         if embedded:
             embedded.stop()
+    # Everything is closed and written. Skip the interpreter's teardown: after a burst on moto (which
+    # copies the whole table on every transaction) it spends many seconds collecting that garbage.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from local.dynamodb_local import unavailable_reason
 from tests.e2e.local_server import LocalServer, run_in_repository, start_local_server
 
 IMPORTS = "/api/users/{user}/projects/{project}/resources/imports"
@@ -176,6 +179,36 @@ def test_a_port_in_use_is_a_one_line_error_naming_the_variable(server: LocalServ
     result = run_in_repository([sys.executable, "-m", "local.server"], PORT=str(server.api_port), DYNAMODB_PORT="0")
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: port {server.api_port} is already in use; set PORT to use another one"
+
+
+def test_the_banner_names_the_backend_dynamodb_chose(server: LocalServer) -> None:
+    described = server.banner_value("DynamoDB")
+    wanted = os.environ.get("DYNAMODB", "")
+    assert ("DynamoDB Local" in described) == (wanted != "moto" and unavailable_reason() is None), described
+    assert ("moto" in described) == ("DynamoDB Local" not in described)
+
+
+def test_without_java_make_run_embeds_moto_and_says_why() -> None:
+    no_java = str(Path(sys.executable).parent)  # the venv's python, and nothing else on PATH
+    running = start_local_server(PATH=no_java, DYNAMODB="")
+    try:
+        assert "moto" in running.banner_value("DynamoDB")
+        notice = running.stderr_lines_containing("Notice: embedding moto instead of DynamoDB Local")
+        assert notice == [notice[0]]
+        assert "no Java on PATH" in notice[0]
+    finally:
+        assert running.stop() == 0
+
+
+@pytest.mark.parametrize(("dynamodb", "error"), [("local", "but no Java on PATH"), ("postgres", "must be")])
+def test_a_backend_that_cannot_be_had_is_a_one_line_error(dynamodb: str, error: str) -> None:
+    result = run_in_repository(
+        [sys.executable, "-m", "local.server"], 60, PATH=str(Path(sys.executable).parent), DYNAMODB=dynamodb
+    )
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: DYNAMODB")
+    assert error in result.stderr
 
 
 def raw_exchange(server: LocalServer, request: bytes) -> bytes:

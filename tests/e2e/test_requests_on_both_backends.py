@@ -1,0 +1,64 @@
+"""DynamoDB requests per outcome, counted on moto and on Amazon's DynamoDB Local: the same on both."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from local.dynamodb_local import DynamoDBLocal, unavailable_reason
+from local.settings import DEMO_WEBHOOK_SECRET
+from tests.e2e.local_server import run_in_repository
+
+# The budget of each outcome, as the README's Performance table states it.
+EXPECTED = {
+    "create": ["BatchGetItem", "TransactWriteItems"],
+    "no session": ["BatchGetItem"],
+    "repository not covered": ["BatchGetItem"],
+    "create, Idempotency-Key": ["BatchGetItem", "TransactWriteItems"],
+    "replay, same key": ["BatchGetItem", "TransactWriteItems"],
+    "list: a page": ["BatchGetItem", "Query"],
+    "get: the import": ["BatchGetItem"],
+    "update: title": ["BatchGetItem", "PutItem"],
+    "update: back to github (stored path)": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
+    "delete: the import": ["BatchGetItem", "TransactWriteItems"],
+    "webhook: installation created": ["BatchGetItem", "TransactWriteItems"],
+    "webhook: redelivered": ["BatchGetItem", "TransactWriteItems"],
+    "webhook: ping": [],
+}
+
+
+@pytest.fixture(scope="module")
+def dynamodb_local() -> Iterator[str]:
+    reason = unavailable_reason()
+    assert reason is None, f"make test installs DynamoDB Local and needs Java 17+: {reason}"
+    server = DynamoDBLocal("127.0.0.1", 0)
+    server.start()
+    yield server.endpoint
+    server.stop()
+
+
+def outcomes(**environment: str) -> dict[str, tuple[int, list[str]]]:
+    handler_environment = {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "GITHUB_WEBHOOK_SECRET_PARAMETER": "",
+        "GITHUB_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
+    }
+    result = run_in_repository(
+        [sys.executable, "-m", "bench.requests_per_outcome"], 300, **(handler_environment | environment)
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    measured = [json.loads(line.split(" ", 1)[1]) for line in result.stdout.splitlines() if line.startswith("outcome ")]
+    return {outcome["name"]: (outcome["status"], outcome["requests"]) for outcome in measured}
+
+
+def test_each_outcome_makes_the_same_requests_on_moto_and_dynamodb_local(dynamodb_local: str) -> None:
+    on_moto = outcomes()
+    on_local = outcomes(DYNAMODB_ENDPOINT_URL=dynamodb_local)
+    assert on_local == on_moto
+    for name, requests in EXPECTED.items():
+        assert on_local[name][1] == requests, name
