@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.events import function_requests
 from bench.stub_dynamodb import STUB_TOKEN
-from local.settings import DEMO_WEBHOOK_SECRET
+from local.settings import local_webhook_environment
 from local.template import every_function_environment, http_api_routes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,15 +28,16 @@ class ProcessRun:
 
 def handler_environment() -> dict[str, str]:
     """The functions' variables from template.yaml, with placeholder credentials and no endpoint."""
-    return every_function_environment() | {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "DYNAMODB_ENDPOINT_URL": "",
-        # The webhook checks signatures against a local secret here, not one in Parameter Store.
-        "GITHUB_WEBHOOK_SECRET_PARAMETER": "",
-        "GITHUB_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
-    }
+    return (
+        every_function_environment()
+        | {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "DYNAMODB_ENDPOINT_URL": "",
+        }
+        | local_webhook_environment()
+    )
 
 
 def _environment() -> dict[str, str]:

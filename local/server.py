@@ -1,4 +1,5 @@
-"""`make run`: the real Lambda handler behind a local HTTP server, on an embedded DynamoDB.
+"""`make run`: the real Lambda handler behind a local HTTP server, on an embedded DynamoDB (DynamoDB Local
+when Java 17+ is there, else moto; DYNAMODB=local|moto forces one: local/dynamodb_backend.py).
 
 Each HTTP request becomes the API Gateway HTTP API 2.0 event production receives and goes through the
 `lambda_handler` of the function template.yaml routes it to; there is no second code path. Settings: PORT (API, 3000),

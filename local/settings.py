@@ -59,11 +59,14 @@ def configure_handler_environment(dynamodb_endpoint: str) -> None:
         every_function_environment()
         | {
             "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
-            # Locally the secret is an environment variable, not a Parameter Store parameter.
-            "GITHUB_WEBHOOK_SECRET_PARAMETER": "",
-            "GITHUB_WEBHOOK_SECRET": local_webhook_secret(),
         }
+        | local_webhook_environment()
     )
+
+
+def local_webhook_environment() -> dict[str, str]:
+    """Locally the webhook's secret is an environment variable, not a Parameter Store parameter."""
+    return {"GITHUB_WEBHOOK_SECRET_PARAMETER": "", "GITHUB_WEBHOOK_SECRET": local_webhook_secret()}
 
 
 def local_webhook_secret() -> str:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bench.cold_start import handler_environment
 from local.dynamodb_local import DynamoDBLocal, unavailable_reason
-from local.settings import DEMO_WEBHOOK_SECRET
 from tests.e2e.local_server import run_in_repository
 
 # The budget of each outcome, as the README's Performance table states it.
@@ -41,15 +41,8 @@ def dynamodb_local() -> Iterator[str]:
 
 
 def outcomes(**environment: str) -> dict[str, tuple[int, list[str]]]:
-    handler_environment = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "GITHUB_WEBHOOK_SECRET_PARAMETER": "",
-        "GITHUB_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
-    }
     result = run_in_repository(
-        [sys.executable, "-m", "bench.requests_per_outcome"], 300, **(handler_environment | environment)
+        [sys.executable, "-m", "bench.requests_per_outcome"], 300, **(handler_environment() | environment)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     measured = [json.loads(line.split(" ", 1)[1]) for line in result.stdout.splitlines() if line.startswith("outcome ")]
