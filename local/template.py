@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -91,13 +92,47 @@ def every_function_environment() -> dict[str, str]:
 
 
 def _resolved_locally(value: Any) -> str:
-    """`!Ref` of a table: its logical id (the local table's name); of a parameter: its default."""
+    """`!Ref` of a table: its logical id (the local table's name); of a parameter: its default;
+    `!If`: the branch its condition takes with every parameter at its default."""
+    if isinstance(value, Intrinsic) and value.tag == "If":
+        condition, when_true, when_false = value.value
+        return _resolved_locally(when_true if condition_holds(condition) else when_false)
     if isinstance(value, Intrinsic) and value.tag == "Ref":
         parameter = load_template().get("Parameters", {}).get(value.value)
         return str(parameter["Default"]) if parameter else str(value.value)
     if isinstance(value, Intrinsic):
         raise TypeError(f"!{value.tag} cannot be resolved locally")
     return str(value)
+
+
+def condition_holds(name: str, parameters: dict[str, Any] | None = None) -> bool:
+    """A template condition, its parameters at their defaults unless given (Equals, Not, And, Or)."""
+    template = load_template()
+    values = {key: spec.get("Default") for key, spec in template.get("Parameters", {}).items()} | (parameters or {})
+    return bool(_evaluated(template["Conditions"][name], values))
+
+
+def _evaluated(node: Any, values: dict[str, Any]) -> Any:
+    if not isinstance(node, Intrinsic):
+        return node
+    if node.tag == "Ref":
+        return values[node.value]
+    if node.tag == "Condition":
+        return condition_holds(node.value, values)
+    arguments = [_evaluated(argument, values) for argument in node.value]
+    operations: dict[str, Callable[[], Any]] = {
+        "Equals": lambda: str(arguments[0]) == str(arguments[1]),
+        "Not": lambda: not arguments[0],
+        "And": lambda: all(arguments),
+        "Or": lambda: any(arguments),
+        "Join": lambda: str(arguments[0]).join(_as_list(arguments[1])),
+    }
+    return operations[node.tag]()
+
+
+def _as_list(value: Any) -> list[str]:
+    """A CommaDelimitedList parameter's value: a list, or its default as written (one string)."""
+    return [part for part in value.split(",") if part] if isinstance(value, str) else list(value)
 
 
 @dataclass(frozen=True)
