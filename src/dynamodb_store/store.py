@@ -71,6 +71,11 @@ _FIRST_VERSION = 1
 _QUERY_GROWTH = 2
 
 
+def new_write_token() -> str:
+    """A fresh token from the operating system's entropy (no state in the process: SnapStart-safe)."""
+    return uuid.uuid4().hex
+
+
 class DynamoDBImportStore:
     def __init__(self, client: DynamoDBClient, sessions_table: str, data_table: str) -> None:
         self._client = client
@@ -223,7 +228,7 @@ class DynamoDBImportStore:
         # the retry collides with the first attempt's own items; the token tells them apart from
         # another create's. (DynamoDB's ClientRequestToken, which botocore fills in, covers the same
         # case within ten minutes; this does not depend on it.)
-        write_token = uuid.uuid4().hex
+        write_token = new_write_token()
         transaction = self._import_transaction(new_import, write_token)
         if request_key is not None:
             transaction.append(self._request_key_claim(new_import, request_key, fingerprint))

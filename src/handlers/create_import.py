@@ -28,6 +28,7 @@ from handlers.edge import (
     store,
 )
 from handlers.idempotency import IDEMPOTENCY_KEY_HEADER, idempotency_key
+from handlers.snapstart import PrimingRequest
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "service"]
 
@@ -94,4 +95,6 @@ def key_reused(error: RequestKeyReused) -> Response[Any]:
 
 
 app.exception_handler(RequestKeyReused)(key_reused)
-lambda_handler = edge.lambda_handler()
+# SnapStart's priming request (handlers/snapstart.py): a valid body, no session.
+PRIMING_BODY = {"source_type": "github", "source_path": "octocat/hello-world", "title": "Priming"}
+lambda_handler = edge.lambda_handler(priming=PrimingRequest("POST", IMPORTS_PATH, body=PRIMING_BODY))

@@ -21,6 +21,7 @@ from handlers.edge import (
     store,
 )
 from handlers.preconditions import IF_MATCH_HEADER, if_match
+from handlers.snapstart import PrimingRequest
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
 
@@ -53,4 +54,6 @@ def delete_project_import(
     return Response(status_code=204)
 
 
-lambda_handler = edge.lambda_handler()
+# A stale-looking If-Match like a real client's; refused for want of a session before it matters.
+PRIMING_REQUEST = PrimingRequest("DELETE", IMPORT_PATH, headers=((IF_MATCH_HEADER, '"v1"'),))
+lambda_handler = edge.lambda_handler(priming=PRIMING_REQUEST)

@@ -41,6 +41,7 @@ from handlers.request_body import (
     unreadable_body_problem,
 )
 from handlers.session_cookie import session_token
+from handlers.snapstart import PrimingRequest, prime_before_snapshot
 
 PROJECT_PATH_IDS = ("user_id", "project_id")
 IMPORT_PATH_IDS = (*PROJECT_PATH_IDS, "import_id")
@@ -176,12 +177,12 @@ class RouteEdge:
         event = self.event
         return unreadable_body_problem(self.header("content-type"), event.body, bool(event.is_base64_encoded))
 
-    def lambda_handler(self) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-        """The function's entry point: Logger's context, then the resolver."""
+    def lambda_handler(self, priming: PrimingRequest) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+        """The function's entry point: Logger's context, then the resolver. With SnapStart, `priming`
+        is answered once before the snapshot (handlers/snapstart.py)."""
         app = self.app
 
-        @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-        def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             headers = lower_case_names(event.get("headers") or {})
             if "content-type" in headers:
                 # Before Powertools parses the body: it must only ever parse JSON (see request_body.py).
@@ -189,6 +190,10 @@ class RouteEdge:
             event["headers"] = headers
             return app.resolve(event, context)
 
+        prime_before_snapshot(resolve, priming)
+        handle: Callable[[dict[str, Any], LambdaContext], dict[str, Any]] = logger.inject_lambda_context(
+            correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
+        )(resolve)
         return handle
 
 

@@ -22,6 +22,7 @@ from handlers.edge import (
     store,
 )
 from handlers.preconditions import ETAG_HEADER, etag
+from handlers.snapstart import PrimingRequest
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
 
@@ -64,4 +65,4 @@ def get_project_import(
     )
 
 
-lambda_handler = edge.lambda_handler()
+lambda_handler = edge.lambda_handler(priming=PrimingRequest("GET", IMPORT_PATH))

@@ -47,6 +47,7 @@ from handlers.github_deliveries import (
 )
 from handlers.headers import lower_case_names
 from handlers.request_body import raw_body, strict_json_loads
+from handlers.snapstart import PrimingRequest, prime_before_snapshot
 from handlers.webhook_secret import WebhookSecret
 
 # GitHub caps payloads at 25 MB, Lambda's request at 6 MB; 5 MiB leaves room for the event around it.
@@ -137,6 +138,8 @@ def _unexpected(error: Exception) -> Response[Any]:
 
 app.exception_handler([StorageBusy, InstallationChangedMeanwhile])(_storage_busy)
 app.exception_handler(Exception)(_unexpected)
+# SnapStart (handlers/snapstart.py): an unsigned delivery, refused before the secret is read.
+prime_before_snapshot(app.resolve, PrimingRequest("POST", WEBHOOK_PATH, body={"zen": "Priming."}))
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

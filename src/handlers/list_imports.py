@@ -25,6 +25,7 @@ from handlers.edge import (
     store,
 )
 from handlers.path_ids import plain_decimal_digits
+from handlers.snapstart import PrimingRequest
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
 
@@ -80,4 +81,4 @@ def _imports_query(
     return ImportsQuery(source_type=source_type, order=order, limit=limit, after_id=after)
 
 
-lambda_handler = edge.lambda_handler()
+lambda_handler = edge.lambda_handler(priming=PrimingRequest("GET", IMPORTS_PATH))

@@ -24,6 +24,7 @@ from handlers.edge import (
     store,
 )
 from handlers.preconditions import ETAG_HEADER, IF_MATCH_HEADER, etag, if_match
+from handlers.snapstart import PrimingRequest
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
 
@@ -69,4 +70,6 @@ def update_project_import(
     )
 
 
-lambda_handler = edge.lambda_handler()
+# A stale-looking If-Match like a real client's; refused for want of a session before it matters.
+PRIMING_REQUEST = PrimingRequest("PUT", IMPORT_PATH, body={"title": "Priming"}, headers=((IF_MATCH_HEADER, '"v1"'),))
+lambda_handler = edge.lambda_handler(priming=PRIMING_REQUEST)

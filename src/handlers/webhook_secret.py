@@ -47,12 +47,14 @@ class WebhookSecret:
 
     def signs(self, body: bytes, signature: str | None) -> bool:
         """Whether `signature` is the App's signature of `body`."""
+        if signature is None:
+            return False  # unsigned: refused without reading the secret
         if self.parameter_name is None:
             return signature_matches((self.local_value or "").encode(), body, signature)
         if signature_matches(self.fetch(self.parameter_name, False).encode(), body, signature):
             return True
         now = self.clock()
-        if signature is None or now - self._last_forced < REFETCH_INTERVAL_SECONDS:
+        if now - self._last_forced < REFETCH_INTERVAL_SECONDS:
             return False
         self._last_forced = now
         return signature_matches(self.fetch(self.parameter_name, True).encode(), body, signature)
