@@ -21,7 +21,7 @@ export UV_NO_PROGRESS := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help install node-tools sam-tools test check unit lint typecheck validate build requirements lock run invoke admin webhook bench deploy clean openapi
+.PHONY: help install node-tools sam-tools test check unit lint typecheck validate build requirements lock run invoke admin webhook bench deploy smoke clean openapi
 
 help:
 	@echo "make run        serve the API locally on http://127.0.0.1:3000 (embedded DynamoDB, demo data)"
@@ -31,7 +31,8 @@ help:
 	@echo "make webhook ARGS='events/github/installation.created.json'  sign and send a GitHub delivery to make run"
 	@echo "make bench      cold start, warm overhead, DynamoDB requests and artifact size"
 	@echo "make openapi    regenerate docs/openapi.json from the routes"
-	@echo "make deploy     sam build, then sam deploy --guided"
+	@echo "make deploy STAGE=dev   sam build, then sam deploy with samconfig.toml's dev (or prod) settings"
+	@echo "make smoke API_URL=... SESSION=... USER_ID=... PROJECT_ID=...   smoke-test a deployed stack"
 
 $(UV):
 	@echo "Creating $(VENV) with $(PYTHON) and installing the locked dependencies (first run only)..."
@@ -106,8 +107,14 @@ webhook: install
 bench: install sam-tools
 	$(RUN) -m bench
 
+# samconfig.toml's environments: dev (default) and prod, which shows the change set and asks first.
+STAGE ?= dev
 deploy: build
-	$(SAM) deploy --guided --template-file $(BUILD_DIR)/template.yaml
+	$(SAM) deploy --config-file $(CURDIR)/samconfig.toml --config-env $(STAGE) --template-file $(BUILD_DIR)/template.yaml $(DEPLOY_FLAGS)
+
+# The examples' create, list, get, update and delete against a deployed stack, cleaning up after itself.
+smoke: install
+	@NEPTUN_API="$(API_URL)" NEPTUN_SESSION="$(SESSION)" $(RUN) -m examples.smoke --user-id "$(USER_ID)" --project-id "$(PROJECT_ID)"
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis
