@@ -75,6 +75,7 @@ unit: install node-tools
 
 validate: sam-tools
 	$(SAM) validate --lint --template template.yaml --region eu-west-1
+	$(SAM_VENV)/bin/cfn-lint deploy/github-deploy-role.yaml
 
 build: sam-tools
 	$(SAM) build --template template.yaml --build-dir $(BUILD_DIR)

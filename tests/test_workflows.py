@@ -8,7 +8,10 @@ from typing import Any
 
 import yaml
 
-WORKFLOWS = Path(__file__).resolve().parent.parent / ".github" / "workflows"
+from local.template import load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
 
 
 def workflow(name: str) -> dict[Any, Any]:
@@ -74,3 +77,15 @@ def test_every_action_is_pinned_to_a_commit() -> None:
             for step in job.get("steps", []):
                 if "uses" in step:
                     assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), (path.name, step["uses"])
+
+
+def test_only_the_deploy_jobs_environments_may_assume_the_deploy_role() -> None:
+    role = load_template(ROOT / "deploy" / "github-deploy-role.yaml")["Resources"]["GithubDeployRole"]
+    [statement] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    conditions = statement["Condition"]["StringEquals"]
+    assert conditions["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    subjects = {subject.value for subject in conditions["token.actions.githubusercontent.com:sub"]}
+    jobs = workflow("deploy.yml")["jobs"]
+    environments = {job["environment"] for name, job in jobs.items() if name.startswith("deploy-")}
+    assert subjects == {f"repo:${{Repository}}:environment:{environment}" for environment in environments}
+    assert environments == {"dev", "production"}
