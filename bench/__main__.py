@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 
-from bench import artifact, cold_start, requests_per_outcome, warm
+from bench import artifact, cold_start, cost, requests_per_outcome, warm
 
 
 def _machine() -> str:
@@ -54,6 +54,8 @@ def main() -> None:
     for label, microseconds in overhead.parts():
         print(f"     {label:<47}{microseconds:>8.0f} us")
 
+    _print_costs(len(cold.functions), cold.functions[0].run.seconds)
+
     built = artifact.measure()
     print(f"\n4. Artifact: sam build output, unzipped: {built.total_mib:.1f} MiB; largest:")
     for name, mib in built.largest:
@@ -62,3 +64,27 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _print_costs(functions: int, create_cold_start_seconds: float) -> None:
+    measured = cost.measure_on_dynamodb_local()
+    prices = cost.PRICES
+    if isinstance(measured, str):
+        print(f"\n5. Cost: not measured ({measured})")
+        return
+    print(
+        f"\n5. Cost per million requests, USD, {prices.region} on-demand prices; capacity units as DynamoDB Local "
+        f"reported them, billed as bench/cost.py says; duration: median of {cost.ROUNDS} on DynamoDB Local"
+    )
+    names = ["API Gateway", "Lambda requests", "Lambda duration", "DynamoDB", "total"]
+    print(f"   {'route':<26}{'units':>6}{'RRU':>5}{'WRU':>5}{'ms':>7}" + "".join(f"{name:>17}" for name in names))
+    for route in measured:
+        row = route.per_million()
+        units = f"{route.reported_units:>6.1f}{route.read_units:>5.0f}{route.write_units:>5.0f}"
+        figures = f"{units}{route.milliseconds:>7.1f}"
+        print(f"   {route.route:<26}{figures}" + "".join(f"{row[name]:>17.3f}" for name in names))
+    print(
+        f"   SnapStart (opt-in): {cost.snapstart_month(functions):.2f} a month to keep {functions} functions cached "
+        f"at {cost.MEMORY_GB:.0f} GB, plus {cost.snapstart_per_thousand_restores():.3f} per 1,000 cold starts; "
+        f"the create's measured cold start here: {create_cold_start_seconds:.3f} s"
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,15 @@ class Outcome:
     name: str
     status: int
     requests: list[str]
+    # Per request: what DynamoDB reported it consumed (ReturnConsumedCapacity=TOTAL on every request).
+    capacity: list[RequestCapacity]
+
+
+@dataclass(frozen=True)
+class RequestCapacity:
+    operation: str
+    units: float  # ConsumedCapacity's CapacityUnits, summed over the tables; 0 when none was reported
+    condition_checks: int  # ConditionCheck items of a TransactWriteItems (DynamoDB Local reports none for them)
 
 
 def _cases(token: str) -> list[tuple[str, dict[str, Any]]]:
@@ -64,6 +75,46 @@ def _existing_import_cases(token: str) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+class RequestRecorder:
+    """Records, through botocore's events, every DynamoDB request a call makes and what it consumed."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []  # one per attempt, retries included
+        self.capacity: list[RequestCapacity] = []  # one per call
+        self._condition_checks: list[int] = []
+
+    @contextlib.contextmanager
+    def attached_to(self, clients: tuple[Any, ...]) -> Iterator[None]:
+        hooks = [
+            ("request-created.dynamodb", self._count),
+            ("provide-client-params.dynamodb", self._ask_for_consumed_capacity),
+            ("after-call.dynamodb", self._keep_capacity),
+        ]
+        for client in clients:
+            for hook in hooks:
+                client.meta.events.register(*hook)
+        try:
+            yield
+        finally:
+            for client in clients:
+                for hook in hooks:
+                    client.meta.events.unregister(*hook)
+
+    def _count(self, event_name: str, **_: Any) -> None:
+        self.sent.append(event_name.rsplit(".", 1)[-1])
+
+    def _ask_for_consumed_capacity(self, params: dict[str, Any], **_: Any) -> None:
+        # Every call the functions make accepts it; it changes only what the response carries.
+        params["ReturnConsumedCapacity"] = "TOTAL"
+        self._condition_checks.append(sum("ConditionCheck" in item for item in params.get("TransactItems", [])))
+
+    def _keep_capacity(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        reported = parsed.get("ConsumedCapacity", [])
+        tables = reported if isinstance(reported, list) else [reported]
+        units = sum(float(table.get("CapacityUnits", 0)) for table in tables)
+        self.capacity.append(RequestCapacity(model.name, units, self._condition_checks[len(self.capacity)]))
+
+
 def _with_key(event: dict[str, Any], key: str) -> dict[str, Any]:
     event["headers"]["idempotency-key"] = key
     return event
@@ -89,24 +140,17 @@ def measure() -> list[Outcome]:
         seed_demo_import(create_import.dynamodb)
         for name, event in _cases(token):
             lambda_handler = lambda_handler_of(routes[event["routeKey"]])
-            sent: list[str] = []
-
-            def count(event_name: str, _sent: list[str] = sent, **_: Any) -> None:
-                _sent.append(event_name.rsplit(".", 1)[-1])
-
+            recorder = RequestRecorder()
             clients = (create_import.dynamodb, github_webhook.dynamodb)  # the webhook has its own
-            for client in clients:
-                client.meta.events.register("request-created.dynamodb", count)
-            response = lambda_handler(event, LocalLambdaContext())
-            for client in clients:
-                client.meta.events.unregister("request-created.dynamodb", count)
-            outcomes.append(Outcome(name, response["statusCode"], sent))
+            with recorder.attached_to(clients):
+                response = lambda_handler(event, LocalLambdaContext())
+            outcomes.append(Outcome(name, response["statusCode"], recorder.sent, recorder.capacity))
     if outcomes[0].status != 201:
-        raise RuntimeError(f"the create case did not succeed: {json.dumps(outcomes[0].__dict__)}")
+        raise RuntimeError(f"the create case did not succeed: {json.dumps(dataclasses.asdict(outcomes[0]))}")
     return outcomes
 
 
 if __name__ == "__main__":
     # One JSON line per outcome, for comparing backends (tests/e2e/test_requests_on_both_backends.py).
     for outcome in measure():
-        print("outcome", json.dumps(outcome.__dict__), file=sys.stdout)
+        print("outcome", json.dumps(dataclasses.asdict(outcome)), file=sys.stdout)

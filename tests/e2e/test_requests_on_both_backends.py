@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bench.cold_start import handler_environment
+from bench.cost import ROUTE_OUTCOMES
 from local.dynamodb_local import DynamoDBLocal, unavailable_reason
 from tests.e2e.local_server import run_in_repository
 
@@ -55,3 +56,17 @@ def test_each_outcome_makes_the_same_requests_on_moto_and_dynamodb_local(dynamod
     assert on_local == on_moto
     for name, requests in EXPECTED.items():
         assert on_local[name][1] == requests, name
+
+
+def test_make_bench_prices_every_route_from_the_capacity_dynamodb_local_reports(dynamodb_local: str) -> None:
+    result = run_in_repository(
+        [sys.executable, "-m", "bench.cost"], 300, **(handler_environment() | {"DYNAMODB_ENDPOINT_URL": dynamodb_local})
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = [json.loads(line.split(" ", 1)[1]) for line in result.stdout.splitlines() if line.startswith("cost ")]
+    rows = {row["route"]: row for row in printed}
+    assert set(rows) == set(ROUTE_OUTCOMES)
+    for route, row in rows.items():
+        assert row["reported_units"] > 0, route
+        assert row["milliseconds"] > 0, route
+    assert rows["create (201)"]["write_units"] > rows["read (200)"]["write_units"] == 0
