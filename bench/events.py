@@ -65,6 +65,8 @@ def function_requests(token: str) -> dict[str, tuple[dict[str, Any], int]]:
         "GetImportFunction": (route_event("GET", one, token), 200),
         "UpdateImportFunction": (route_event("PUT", one, token, body={"title": "Renamed"}), 200),
         "DeleteImportFunction": (route_event("DELETE", one, token), 204),
+        # Signed with the local secret; a ping reads no DynamoDB item.
+        "GithubWebhookFunction": (delivery_event("ping", "bench-cold-start"), 200),
     }
 
 

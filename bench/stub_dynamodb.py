@@ -42,6 +42,8 @@ def _batch_get_response(request_body: dict[str, Any]) -> dict[str, Any]:
                         "installation_id": {"N": "1"},
                         "account_login": {"S": "username"},
                         "repository_selection": {"S": "all"},
+                        # Installed by a GitHub user; the create's transaction checks their link.
+                        "installer_github_user_id": {"N": "21031067"},
                     }
                 )
     return {"Responses": responses, "UnprocessedKeys": {}}
