@@ -54,16 +54,12 @@ def main() -> None:
     for label, microseconds in overhead.parts():
         print(f"     {label:<47}{microseconds:>8.0f} us")
 
-    _print_costs(len(cold.functions), cold.functions[0].run.seconds)
-
     built = artifact.measure()
     print(f"\n4. Artifact: sam build output, unzipped: {built.total_mib:.1f} MiB; largest:")
     for name, mib in built.largest:
         print(f"   {name:<28}{mib:>7.1f} MiB")
 
-
-if __name__ == "__main__":
-    main()
+    _print_costs(len(cold.functions), cold.functions[0].run.seconds)
 
 
 def _print_costs(functions: int, create_cold_start_seconds: float) -> None:
@@ -88,3 +84,7 @@ def _print_costs(functions: int, create_cold_start_seconds: float) -> None:
         f"at {cost.MEMORY_GB:.0f} GB, plus {cost.snapstart_per_thousand_restores():.3f} per 1,000 cold starts; "
         f"the create's measured cold start here: {create_cold_start_seconds:.3f} s"
     )
+
+
+if __name__ == "__main__":
+    main()
