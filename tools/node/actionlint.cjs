@@ -7,6 +7,9 @@
 const { readFile } = require("node:fs/promises");
 const path = require("node:path");
 
+// Go's wasm_exec.js wants the Web Crypto global, which Node.js has only from 19 on (18: webcrypto).
+globalThis.crypto ??= require("node:crypto").webcrypto;
+
 const { runLintForFiles } = require(
   path.join(__dirname, "node_modules", "@tktco", "node-actionlint", "build", "run-lint.js"),
 );
