@@ -11,7 +11,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -32,7 +31,7 @@ NO_VALUE = object()
 
 def _require_sam_tools() -> None:
     if not SAM_PYTHON.exists():
-        sys.exit("tools/sam/.venv is missing: run `make sam-tools` (make test does) before these tests")
+        raise RuntimeError("tools/sam/.venv is missing: run `make sam-tools` (make test does) before these tests")
 
 
 @cache
