@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from local.cloudformation import Evaluator, parameter_values
 
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "template.yaml"
 _TABLE_PROPERTIES = (
@@ -105,34 +106,26 @@ def _resolved_locally(value: Any) -> str:
     return str(value)
 
 
-def condition_holds(name: str, parameters: dict[str, Any] | None = None) -> bool:
-    """A template condition, its parameters at their defaults unless given (Equals, Not, And, Or)."""
+def condition_holds(name: str) -> bool:
+    """A template condition with every parameter at its default."""
     template = load_template()
-    values = {key: spec.get("Default") for key, spec in template.get("Parameters", {}).items()} | (parameters or {})
-    return bool(_evaluated(template["Conditions"][name], values))
+    conditions = {key: long_form(value) for key, value in template.get("Conditions", {}).items()}
+    return Evaluator(conditions, parameter_values(template.get("Parameters", {}))).condition(name)
 
 
-def _evaluated(node: Any, values: dict[str, Any]) -> Any:
-    if not isinstance(node, Intrinsic):
-        return node
-    if node.tag == "Ref":
-        return values[node.value]
-    if node.tag == "Condition":
-        return condition_holds(node.value, values)
-    arguments = [_evaluated(argument, values) for argument in node.value]
-    operations: dict[str, Callable[[], Any]] = {
-        "Equals": lambda: str(arguments[0]) == str(arguments[1]),
-        "Not": lambda: not arguments[0],
-        "And": lambda: all(arguments),
-        "Or": lambda: any(arguments),
-        "Join": lambda: str(arguments[0]).join(_as_list(arguments[1])),
-    }
-    return operations[node.tag]()
-
-
-def _as_list(value: Any) -> list[str]:
-    """A CommaDelimitedList parameter's value: a list, or its default as written (one string)."""
-    return [part for part in value.split(",") if part] if isinstance(value, str) else list(value)
+def long_form(node: Any) -> Any:
+    """`!Equals [...]` as `{"Fn::Equals": [...]}`, as CloudFormation reads YAML's short forms."""
+    if isinstance(node, Intrinsic):
+        if node.tag in {"Ref", "Condition"}:
+            return {node.tag: node.value}
+        if node.tag == "GetAtt" and isinstance(node.value, str):
+            return {"Fn::GetAtt": node.value.split(".", 1)}
+        return {f"Fn::{node.tag}": long_form(node.value)}
+    if isinstance(node, list):
+        return [long_form(item) for item in node]
+    if isinstance(node, dict):
+        return {key: long_form(value) for key, value in node.items()}
+    return node
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import pytest
 from handlers.github_deliveries import WEBHOOK_PATH
 from handlers.idempotency import IDEMPOTENCY_KEY_HEADER
 from handlers.preconditions import IF_MATCH_HEADER
-from local.template import http_api_routes, load_template
+from local.template import condition_holds, function_environment, http_api_routes, load_template
 from tests.cloudformation import resolved, sam_validate_lint, template_with_defaults
 
 WEB_UI = "https://app.neptun.dev"
@@ -226,3 +226,19 @@ def test_every_parameter_has_a_default_and_a_description() -> None:
     for name, parameter in load_template()["Parameters"].items():
         assert "Default" in parameter, name
         assert parameter.get("Description"), name
+
+
+def test_the_local_runtime_reads_the_template_as_a_default_deploy_would() -> None:
+    """make run and make invoke pick `!If` branches by the same conditions, all parameters at their defaults."""
+    deployed = resolved({})
+    assert condition_holds("CreatesSessionsTable") == ("SessionsTable" in deployed["Resources"])
+    assert condition_holds("CreatesDataTable") == ("DataTable" in deployed["Resources"])
+    assert condition_holds("CorsEnabled") == ("x-amazon-apigateway-cors" in api_body(deployed))
+    [function, *_] = of_type(deployed, "AWS::Lambda::Function").values()
+    variables = function["Properties"]["Environment"]["Variables"]
+    local = function_environment()
+    assert (local["SESSIONS_TABLE_NAME"], local["DATA_TABLE_NAME"]) == ("SessionsTable", "DataTable")
+    assert (variables["SESSIONS_TABLE_NAME"], variables["DATA_TABLE_NAME"]) == (
+        "<Ref SessionsTable>",
+        "<Ref DataTable>",
+    )
