@@ -40,7 +40,8 @@ def handler_environment() -> dict[str, str]:
     )
 
 
-def _environment() -> dict[str, str]:
+def child_environment() -> dict[str, str]:
+    """For a benchmark's child process: ours without AWS settings, plus the functions' and the import path."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "DYNAMODB_"))}
     return environment | handler_environment() | {"PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
 
@@ -49,7 +50,7 @@ def run_once(arguments: list[str]) -> ProcessRun:
     started = time.perf_counter()
     finished = subprocess.run(
         [sys.executable, "-m", "bench.cold_start_child", *arguments],
-        env=_environment(),
+        env=child_environment(),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,  # the handler's logs
         stderr=subprocess.PIPE,

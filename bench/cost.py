@@ -143,6 +143,7 @@ def snapstart_per_thousand_restores(prices: Prices = PRICES) -> float:
 
 def measure_on_dynamodb_local() -> list[RouteCost] | str:
     """Run this module against a DynamoDB Local of its own; the reason when there is none."""
+    from bench.cold_start import ROOT, child_environment  # noqa: PLC0415
     from local.dynamodb_local import DynamoDBLocal, unavailable_reason  # noqa: PLC0415
 
     reason = unavailable_reason()
@@ -151,9 +152,9 @@ def measure_on_dynamodb_local() -> list[RouteCost] | str:
     server = DynamoDBLocal("127.0.0.1", 0)
     server.start()
     try:
-        environment = os.environ | {"DYNAMODB_ENDPOINT_URL": server.endpoint}
+        environment = child_environment() | {"DYNAMODB_ENDPOINT_URL": server.endpoint}
         completed = subprocess.run(
-            [sys.executable, "-m", "bench.cost"], env=environment, capture_output=True, text=True, check=True
+            [sys.executable, "-m", "bench.cost"], env=environment, cwd=ROOT, capture_output=True, text=True, check=True
         )
     finally:
         server.stop()
