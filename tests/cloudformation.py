@@ -40,7 +40,7 @@ def translated(overrides: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
 
 
 def resolved(overrides: dict[str, str]) -> dict[str, Any]:
-    """The deployed template's resources, outputs and which conditions held."""
+    """The deployed template's resources (those whose condition holds), outputs and rule assertions."""
     template = translated(tuple(sorted(overrides.items())))
     evaluator = Evaluator(template.get("Conditions", {}), parameter_values(template.get("Parameters", {}), overrides))
     resources = {

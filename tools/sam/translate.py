@@ -16,6 +16,10 @@ from typing import Any
 from samcli.yamlhelper import yaml_parse
 from samtranslator.translator.transform import transform
 
+# The repository's own parameter rules (no dependencies), also used by the tests' evaluator.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from local.cloudformation import parameter_values
+
 
 class NoManagedPolicies:
     """The template names no managed policies; looking one up would need IAM."""
@@ -28,12 +32,7 @@ def translated(template_path: str, overrides: dict[str, str]) -> dict[str, Any]:
     template = yaml_parse(Path(template_path).read_text(encoding="utf-8"))
     # What `sam package` puts there: the uploaded artifact (the translator wants an S3 URI).
     template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/imports.zip"
-    parameters = {name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()}
-    parameters |= {"AWS::Region": "eu-west-1", "AWS::Partition": "aws", "AWS::AccountId": "123456789012"}
-    for name, value in overrides.items():
-        # As CloudFormation passes them: a CommaDelimitedList as a list of strings.
-        is_list = template["Parameters"][name]["Type"] == "CommaDelimitedList"
-        parameters[name] = value.split(",") if is_list else value
+    parameters = parameter_values(template.get("Parameters", {}), overrides)
     result: dict[str, Any] = transform(template, parameters, NoManagedPolicies())
     return result
 
