@@ -63,7 +63,8 @@ def main(arguments: list[str]) -> int:
         )
         covered = "all repositories" if options.repositories is None else ", ".join(options.repositories) or "none"
         print(
-            f"Installation {installation_id} on {options.account} added as a `created` delivery would, covering "
+            f"Installation {installation_id} on {options.account} added as GitHub's deliveries would (any earlier "
+            f"one on that account uninstalled), covering "
             f"{covered}; installer GitHub user {installer}, linked to user {options.user}."
         )
     return 0

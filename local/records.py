@@ -12,6 +12,7 @@ import secrets
 import time
 import uuid
 import zlib
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from domain.access import RepositorySelection
@@ -93,19 +94,38 @@ def put_installation(
     table: str = DATA_TABLE,
 ) -> int:
     """Link the user to a GitHub user and install the app on `account_login` as that GitHub user, as
-    a `created` delivery does: on all repositories when `repositories` is None. Returns the
-    installation id (derived from the login, so the same account always gets the same one)."""
+    GitHub's deliveries do: on all repositories when `repositories` is None. An installation already
+    on that account is uninstalled first (a `deleted` delivery), as GitHub allows one per account, so
+    the account ends covering exactly what was asked. Returns the installation id: derived from the
+    login the first time, the previous one plus one after that (GitHub never reuses an id)."""
     installer = installer_github_user_id or local_github_user_id(user_id)
     put_github_link(client, user_id, installer, table=table)
+    service = InstallationService(DynamoDBInstallationLedger(client, table))
     installation_id = zlib.crc32(account_login.lower().encode())
-    delivery = InstallationDelivery(
-        delivery_id=f"local-{uuid.uuid4()}",
-        change=Change.CREATED,
+    previous = client.get_item(TableName=table, Key=keys.account_installation_key(account_login), ConsistentRead=True)
+    if "Item" in previous:
+        installation_id = int(previous["Item"]["installation_id"]["N"])
+        service.apply(_local_delivery(Change.DELETED, installation_id, account_login, installer))
+        installation_id += 1
+    created = _local_delivery(Change.CREATED, installation_id, account_login, installer)
+    service.apply(
+        replace(
+            created,
+            repository_selection=RepositorySelection.ALL if repositories is None else RepositorySelection.SELECTED,
+            repositories_added=frozenset(repositories or ()),
+        )
+    )
+    return installation_id
+
+
+def _local_delivery(change: Change, installation_id: int, account_login: str, sender: int) -> InstallationDelivery:
+    delivery_id = f"local-{uuid.uuid4()}"
+    return InstallationDelivery(
+        delivery_id=delivery_id,
+        body_digest=hashlib.sha256(delivery_id.encode()).hexdigest(),  # no signed body: unique per delivery
+        change=change,
         installation_id=installation_id,
         account_login=account_login,
-        sender_github_user_id=installer,
-        repository_selection=RepositorySelection.ALL if repositories is None else RepositorySelection.SELECTED,
-        repositories_added=frozenset(repositories or ()),
+        sender_github_user_id=sender,
+        installation_created_at=int(time.time()),
     )
-    InstallationService(DynamoDBInstallationLedger(client, table)).apply(delivery)
-    return installation_id

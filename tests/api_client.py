@@ -13,6 +13,7 @@ from local.demo import DEMO_PROJECT_ID, DEMO_SESSION_TOKEN, DEMO_USER_ID
 from local.lambda_context import LocalLambdaContext
 from local.server import lambda_handler_of
 from local.template import Route, http_api_routes
+from tests.iam_policy import running
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -52,7 +53,8 @@ def route_for(method: str, path: str) -> tuple[Route, dict[str, str]]:
 def invoke(event: dict[str, Any]) -> HttpResponse:
     """Run the routed function's Lambda handler on an event, as API Gateway would, and read its response."""
     route = next((route for route in ROUTES if route.route_key == event["routeKey"]), IMPORTS_ROUTE)
-    raw = lambda_handler_of(route)(event, LocalLambdaContext())
+    with running(route.function_id):  # every DynamoDB request is checked against this function's IAM policy
+        raw = lambda_handler_of(route)(event, LocalLambdaContext())
     headers = {name.lower(): value for name, value in raw.get("headers", {}).items()}
     return HttpResponse(status=raw["statusCode"], headers=headers, text=raw.get("body") or "", raw=raw)
 

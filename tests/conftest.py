@@ -32,6 +32,7 @@ from local.demo import DEMO_SESSION_TOKEN, seed_demo_data  # noqa: E402
 from local.settings import DEMO_WEBHOOK_SECRET  # noqa: E402
 from local.tables import create_tables  # noqa: E402
 from tests.dynamodb_faults import FaultInjector  # noqa: E402
+from tests.iam_policy import IamGuard  # noqa: E402
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -64,6 +65,22 @@ def dynamodb() -> Iterator[DynamoDBClient]:
             Type="SecureString",
         )
         yield client
+
+
+@pytest.fixture(autouse=True)
+def iam_allows_every_request() -> Iterator[IamGuard]:
+    """Every DynamoDB request a handler sends in a test must be one its function's IAM policy in
+    template.yaml allows (tests/iam_policy.py): moto does not enforce IAM, AWS does."""
+    from handlers import edge, github_webhook  # noqa: PLC0415 - the handlers' own clients, made on import
+
+    guard = IamGuard()
+    clients = [edge.dynamodb, github_webhook.dynamodb]
+    for client in clients:
+        client.meta.events.register("before-parameter-build.dynamodb", guard)
+    yield guard
+    for client in clients:
+        client.meta.events.unregister("before-parameter-build.dynamodb", guard)
+    assert not guard.refused, "IAM would refuse:\n" + "\n".join(guard.refused)
 
 
 @pytest.fixture

@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-import fnmatch
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from dynamodb_store import keys
-from local.template import Intrinsic, http_api_routes, load_template, resources_of_type
+from local.template import Intrinsic, function_environment, http_api_routes, load_template, resources_of_type
+from tests.iam_policy import Access, IamGuard, allows, as_list, policy_statements, resource_name, running
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 FUNCTION = FUNCTIONS["CreateImportFunction"]
-
-
-def policy_statements(function_id: str = "CreateImportFunction") -> list[dict[str, Any]]:
-    statements = []
-    for policy in FUNCTIONS[function_id]["Properties"]["Policies"]:
-        assert isinstance(policy, dict)
-        assert "Statement" in policy, f"only inline statements, no managed or SAM policy templates: {policy}"
-        statements.extend(policy["Statement"])
-    return statements
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def partition_of(key: keys.Key) -> str:
     value = key[keys.PARTITION_KEY]
     assert "S" in value
     return value["S"]
-
-
-def resource_name(resource: Intrinsic) -> str:
-    """`SessionsTable.Arn` for a table's ARN (`!If [CreatesSessionsTable, !GetAtt SessionsTable.Arn, ...]`)."""
-    if resource.tag == "If":
-        _condition, created, _existing = resource.value
-        return str(created.value)
-    return str(resource.value)
 
 
 def grants(function_id: str) -> set[tuple[str, str]]:
@@ -86,14 +66,14 @@ def test_each_other_function_has_exactly_its_routes_grants(function_id: str, gra
     ],
 )
 def test_writes_and_queries_reach_only_import_partitions(function_id: str, action: str, partitions: list[str]) -> None:
-    assert all(allows(function_id, action, partition) for partition in partitions)
+    assert all(may(function_id, action, partition) for partition in partitions)
     refused = [
         keys.project_key(1, 789),
         keys.account_installation_key("username"),
         keys.github_link_key(5),
         keys.request_key_claim_key("1:k"),
     ]
-    assert not any(allows(function_id, action, partition_of(key)) for key in refused)
+    assert not any(may(function_id, action, partition_of(key)) for key in refused)
 
 
 def test_dynamodb_statements_name_exact_actions_on_exact_tables() -> None:
@@ -104,7 +84,7 @@ def test_dynamodb_statements_name_exact_actions_on_exact_tables() -> None:
         ("dynamodb:ConditionCheckItem", "DataTable.Arn"),
         ("dynamodb:PutItem", "DataTable.Arn"),
     }
-    for statement in policy_statements():
+    for statement in policy_statements("CreateImportFunction"):
         assert statement["Effect"] == "Allow"
         resources = as_list(statement["Resource"])
         assert all(resource_name(resource) in {"SessionsTable.Arn", "DataTable.Arn"} for resource in resources)
@@ -120,18 +100,13 @@ def statements_granting(action: str, function_id: str = "CreateImportFunction") 
     ]
 
 
-def allows(function_id: str, action: str, partition: str) -> bool:
-    """Whether some grant of `action` on the data table allows this partition (IAM's StringLike)."""
-    for statement in statements_granting(action, function_id):
-        condition = statement.get("Condition", {})
-        allowed = condition.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
-        if allowed is None or any(fnmatch.fnmatchcase(partition, pattern) for pattern in as_list(allowed)):
-            return True
-    return False
+def may(function_id: str, action: str, partition: str) -> bool:
+    """Whether the function's policy allows `action` on the data table for this partition (IAM's StringLike)."""
+    return allows(function_id, Access(action, "DataTable", frozenset({partition})))
 
 
 def may_put_into(partition: str) -> bool:
-    return allows("CreateImportFunction", "dynamodb:PutItem", partition)
+    return may("CreateImportFunction", "dynamodb:PutItem", partition)
 
 
 def test_puts_on_the_data_table_reach_only_the_partitions_the_function_writes() -> None:
@@ -233,7 +208,7 @@ def test_the_webhook_function_reads_only_its_secret_and_the_installation_items()
     for action, allowed in [("BatchGetItem", reads), ("PutItem", puts), ("DeleteItem", deletes)]:
         for key in [state, link, account, claim, project, *imports]:
             partition = partition_of(key)
-            assert allows(WEBHOOK, f"dynamodb:{action}", partition) == (partition in allowed), (action, partition)
+            assert may(WEBHOOK, f"dynamodb:{action}", partition) == (partition in allowed), (action, partition)
 
 
 def test_the_secret_parameter_is_a_template_parameter_the_function_is_told() -> None:
@@ -248,10 +223,55 @@ def test_the_secret_parameter_is_a_template_parameter_the_function_is_told() -> 
 
 @pytest.mark.parametrize("function_id", ["CreateImportFunction", "UpdateImportFunction"])
 def test_condition_checks_reach_only_projects_and_github_links(function_id: str) -> None:
-    assert allows(function_id, "dynamodb:ConditionCheckItem", partition_of(keys.github_link_key(21031067)))
+    assert may(function_id, "dynamodb:ConditionCheckItem", partition_of(keys.github_link_key(21031067)))
     # IAM's `USER#*` also matches an import's `USER#1#PROJECT#789`, which create writes anyway; a
     # ConditionCheck changes nothing, it only tells whether its condition holds.
     refused = [keys.installation_state_key(1), keys.account_installation_key("x"), keys.delivery_claim_key("d")]
-    assert not any(allows(function_id, "dynamodb:ConditionCheckItem", partition_of(key)) for key in refused)
-    project_checked = allows(function_id, "dynamodb:ConditionCheckItem", partition_of(keys.project_key(1, 789)))
+    assert not any(may(function_id, "dynamodb:ConditionCheckItem", partition_of(key)) for key in refused)
+    project_checked = may(function_id, "dynamodb:ConditionCheckItem", partition_of(keys.project_key(1, 789)))
     assert project_checked == (function_id == "CreateImportFunction")
+
+
+IMPORTS_FUNCTIONS = [function_id for function_id in FUNCTIONS if function_id != WEBHOOK]
+
+
+@pytest.mark.parametrize("function_id", list(FUNCTIONS))
+def test_every_grant_on_the_data_table_is_narrowed_by_leading_keys(function_id: str) -> None:
+    for statement in policy_statements(function_id):
+        on_data = any(resource_name(resource) == "DataTable.Arn" for resource in as_list(statement["Resource"]))
+        if on_data:
+            assert len(as_list(statement["Resource"])) == 1, f"{statement['Sid']}: the data table alone"
+            patterns = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            assert patterns, statement["Sid"]
+            assert all(pattern.endswith("*") and "#" in pattern for pattern in patterns), statement["Sid"]
+
+
+@pytest.mark.parametrize("function_id", IMPORTS_FUNCTIONS)
+def test_imports_functions_read_no_installation_state_link_claim_or_delivery(function_id: str) -> None:
+    never_read = [
+        keys.installation_state_key(957387),
+        keys.github_link_key(21031067),
+        keys.delivery_claim_key("72d3162e"),
+        keys.delivery_body_claim_key("0" * 64),
+        keys.import_id_claim_key(42),
+        keys.request_key_claim_key("1:k"),
+    ]
+    assert not any(may(function_id, "dynamodb:BatchGetItem", partition_of(key)) for key in never_read)
+    assert may(function_id, "dynamodb:BatchGetItem", partition_of(keys.project_key(1, 789)))
+    reads_installations = function_id in {"CreateImportFunction", "UpdateImportFunction"}
+    assert may(function_id, "dynamodb:BatchGetItem", partition_of(keys.account_installation_key("x"))) is (
+        reads_installations
+    )
+    session = Access("dynamodb:BatchGetItem", "SessionsTable", frozenset({"ab" * 32}))
+    assert allows(function_id, session), "the login service's session keys carry no prefix to narrow by"
+
+
+def test_the_iam_guard_refuses_what_a_policy_does_not_grant() -> None:
+    guard = IamGuard()
+    table = function_environment("GetImportFunction")["DATA_TABLE_NAME"]
+    request = {"RequestItems": {table: {"Keys": [keys.installation_state_key(5)]}}}
+    with running("GetImportFunction"):
+        guard(params=request, model=SimpleNamespace(name="BatchGetItem"))
+        guard(params={"TableName": table}, model=SimpleNamespace(name="Scan"))
+    guard(params={"TableName": table}, model=SimpleNamespace(name="Scan"))  # a test's own call: not checked
+    assert len(guard.refused) == 2, guard.refused

@@ -10,6 +10,14 @@ whatever order the deliveries of one installation arrive in, as far as the deliv
   the earlier deliveries added, except those they removed.
 - `suspend` makes the installation cover nothing until `unsuspend`.
 - A rename moves the installation to the new login; the old login covers nothing.
+- One login, one installation: GitHub allows one installation of an App per account, so when two
+  installation ids name the same login, the one created last (the payloads' `installation.created_at`)
+  is the live one and owns the login's account copy, the item a create reads. A delivery of any other
+  installation id still changes that installation's own state, but never overwrites or removes the copy
+  (`DeliveryOutcome.SUPERSEDED`). Equal creation times keep the holder; an installation whose creation
+  time no delivery has told yet (a rename delivered first) takes only a login nobody holds.
+- Identical signed bytes count once: the signature does not cover `X-GitHub-Delivery`, so a captured
+  body replayed under a new delivery id is a duplicate too (its SHA-256 is claimed with the delivery id).
 
 What the deliveries do not allow: two changes of the same repository (or two suspensions, or two
 renames) delivered in the opposite order end as the later-delivered one says. GitHub's payloads carry
@@ -55,6 +63,8 @@ class InstallationDelivery:
     """One delivery, as much of it as its change needs."""
 
     delivery_id: str
+    # The SHA-256 (hex) of the signed body: a body claimed once is a duplicate under any delivery id.
+    body_digest: str
     change: Change
     installation_id: int
     account_login: str  # as the delivery names the account; for RENAMED, the new login
@@ -62,6 +72,8 @@ class InstallationDelivery:
     repository_selection: RepositorySelection | None = None  # None: the delivery does not say
     repositories_added: frozenset[str] = frozenset()  # for CREATED: the repositories it lists
     repositories_removed: frozenset[str] = frozenset()
+    # `installation.created_at` in epoch seconds; None when the payload does not carry it (a rename).
+    installation_created_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,9 @@ class InstallationState:
 
     coverage: GithubInstallation
     deleted: bool = False
+    # When GitHub created the installation (epoch seconds), None until a delivery says; it decides
+    # which of two installations naming one login owns that login's account copy.
+    created_at: int | None = None
     # Removed by deliveries that arrived before `created`, so that `created` does not add them back.
     removed_before_created: frozenset[str] = frozenset()
 
@@ -83,7 +98,10 @@ class DeliveryOutcome(StrEnum):
     # Applied, but nobody can use the installation yet: its installer is not linked to a Neptun user
     # (or, before `created` arrives, not known).
     AWAITING_LINK = "awaiting_link"
-    DUPLICATE = "duplicate"  # this delivery id was applied before: nothing changed now
+    DUPLICATE = "duplicate"  # this delivery id (or these exact bytes) was applied before: nothing changed now
+    # Applied to the installation's own state, but a newer installation owns the account's login, so
+    # what creates read was left as it is.
+    SUPERSEDED = "superseded"
     IGNORED = "ignored"  # the installation was deleted before: nothing changes it any more
 
 
@@ -117,11 +135,13 @@ class InstallationLedger(Protocol):
 
     def write(
         self, delivery: InstallationDelivery, state: InstallationState, expected_version: int, left_login: str | None
-    ) -> None:
-        """Claim the delivery id and store `state` as version `expected_version + 1`, atomically, in one
-        request, with the account copy a create reads (none for a deleted installation), removing the
+    ) -> bool:
+        """Claim the delivery id and body digest and store `state` as version `expected_version + 1`,
+        atomically, in one request, with the account copy a create reads (none for a deleted
+        installation) unless the login is owned by another installation (`owns_login`), removing the
         copy under `left_login` (the login a rename or deletion left) while it is still this one's.
-        Raises DeliveryAlreadyApplied or InstallationChangedMeanwhile, writing nothing."""
+        Returns False when another installation owns the login (its copy was left as it is). Raises
+        DeliveryAlreadyApplied or InstallationChangedMeanwhile, writing nothing."""
         ...
 
 
@@ -137,14 +157,29 @@ class InstallationService:
             if state is None:
                 return DeliveryOutcome.IGNORED
             try:
-                self._ledger.write(delivery, state, read.version, _left_login(read.state, state))
+                holds_login = self._ledger.write(delivery, state, read.version, _left_login(read.state, state))
             except DeliveryAlreadyApplied:
                 return DeliveryOutcome.DUPLICATE
             except InstallationChangedMeanwhile:
                 continue
+            if not holds_login and not state.deleted:
+                return DeliveryOutcome.SUPERSEDED
             usable = state.coverage.installer_github_user_id is not None and read.installer_linked is not False
             return DeliveryOutcome.APPLIED if usable else DeliveryOutcome.AWAITING_LINK
         raise InstallationChangedMeanwhile(f"installation kept changing over {MAX_APPLY_ATTEMPTS} attempts")
+
+
+def owns_login(
+    installation_id: int, created_at: int | None, holder_id: int | None, holder_created_at: int | None
+) -> bool:
+    """Whether an installation may write the account copy of a login that `holder_id` holds (None: nobody).
+
+    The rule the ledger enforces in its conditional write (module docstring, "One login, one installation").
+    A holder whose creation time is not known (stored before this rule) is kept until one of its own
+    deliveries tells it: a refusal for a while, never a grant."""
+    if holder_id is None or holder_id == installation_id:
+        return True
+    return created_at is not None and holder_created_at is not None and created_at > holder_created_at
 
 
 def next_state(current: InstallationState | None, delivery: InstallationDelivery) -> InstallationState | None:
@@ -152,6 +187,9 @@ def next_state(current: InstallationState | None, delivery: InstallationDelivery
     if current is not None and current.deleted:
         return None
     state = current or _first_seen(delivery)
+    if state.created_at is None and delivery.installation_created_at is not None:
+        # An installation's creation time never changes: the first delivery that tells it is kept.
+        state = replace(state, created_at=delivery.installation_created_at)
     changed = _changed(state, delivery)
     if changed.tracked_repositories <= MAX_TRACKED_REPOSITORIES:
         return changed
@@ -191,7 +229,9 @@ def _changed(state: InstallationState, delivery: InstallationDelivery) -> Instal
         case Change.CREATED:
             return _created(state, delivery)
         case Change.DELETED:
-            return InstallationState(coverage=replace(coverage, repositories=frozenset()), deleted=True)
+            return InstallationState(
+                coverage=replace(coverage, repositories=frozenset()), deleted=True, created_at=state.created_at
+            )
         case Change.SUSPENDED | Change.UNSUSPENDED:
             return replace(state, coverage=replace(coverage, suspended=delivery.change is Change.SUSPENDED))
         case Change.RENAMED:
@@ -211,7 +251,8 @@ def _created(state: InstallationState, delivery: InstallationDelivery) -> Instal
             coverage,
             installer_github_user_id=delivery.sender_github_user_id,
             repositories=coverage.repositories | listed,
-        )
+        ),
+        created_at=state.created_at,
     )
 
 

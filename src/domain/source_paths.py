@@ -32,12 +32,19 @@ class GithubRepository:
         return f"{self.owner}/{self.name}"
 
 
+def is_github_login(text: str) -> bool:
+    """Whether `text` is an account login by GitHub's rules (ASCII only: no Kelvin sign for a K)."""
+    return _GITHUB_OWNER.fullmatch(text) is not None
+
+
+def is_github_repository_name(text: str) -> bool:
+    return _GITHUB_REPO.fullmatch(text) is not None and text not in {".", ".."}
+
+
 def parse_github_repository(owner_and_repo: str) -> GithubRepository | None:
     """Return the repository that `owner/repo` names, or None when it breaks GitHub's naming rules."""
     owner, slash, name = owner_and_repo.partition("/")
-    if not slash or not _GITHUB_OWNER.fullmatch(owner) or not _GITHUB_REPO.fullmatch(name):
-        return None
-    if name in {".", ".."}:
+    if not slash or not is_github_login(owner) or not is_github_repository_name(name):
         return None
     return GithubRepository(owner=owner, name=name)
 

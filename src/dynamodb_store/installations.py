@@ -2,8 +2,9 @@
 
 Per installation two items (keys.py): its state by installation id, which the webhook reads and
 writes, and a copy of its coverage under its account's login, which a create reads with the session
-in one BatchGetItem. One delivery's change is one transaction: the delivery's claim, the state (at
-the version read) and the account copy. The GitHub link (GitHub user id -> Neptun user id) is the
+in one BatchGetItem. One delivery's change is one transaction: the claims of its delivery id and of
+its body's digest, the state (at the version read) and the account copy (while the installation owns
+the login). The GitHub link (GitHub user id -> Neptun user id) is the
 login service's item; the imports' writes check it (`link_check`).
 """
 
@@ -38,7 +39,10 @@ if TYPE_CHECKING:
 # GitHub lets an App's owner redeliver a delivery of the past 3 days; the claim outlives that.
 DELIVERY_CLAIM_SECONDS = 7 * 24 * 3600
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
-_CLAIM, _STATE = 0, 1
+# Positions in a delivery's transaction: the two claims, the state, then the account copy when written.
+_CLAIM, _BODY_CLAIM, _STATE, _COPY = 0, 1, 2, 3
+# `installation.created_at` (epoch seconds), on the state and the account copy: who owns a login.
+_CREATED_AT = "installation_created_at"
 _THROTTLED = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
 
 
@@ -110,58 +114,72 @@ class DynamoDBInstallationLedger:
 
     def write(
         self, delivery: InstallationDelivery, state: InstallationState, expected_version: int, left_login: str | None
-    ) -> None:
-        release_held_login = True
+    ) -> bool:
+        put_copy, release, superseded = not state.deleted, left_login, False
         while True:
-            released = left_login if release_held_login else None
-            transaction = self._transaction(delivery, state, expected_version, released)
+            transaction = self._transaction(delivery, state, expected_version, put_copy=put_copy, released=release)
             try:
                 self._client.transact_write_items(TransactItems=transaction)
             except self._client.exceptions.TransactionCanceledException as cancelled:
                 reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
-                if reasons[_CLAIM] == _CONDITIONAL_CHECK_FAILED:
+                if _CONDITIONAL_CHECK_FAILED in (reasons[_CLAIM], reasons[_BODY_CLAIM]):
                     raise DeliveryAlreadyApplied from cancelled
                 if reasons[_STATE] == _CONDITIONAL_CHECK_FAILED or "TransactionConflict" in reasons:
                     raise InstallationChangedMeanwhile from cancelled
-                if _CONDITIONAL_CHECK_FAILED in reasons and release_held_login and left_login is not None:
-                    # The login this installation leaves is another installation's by now (a login is
-                    # free for reuse after a rename): that copy stays; ours is only not removed.
-                    release_held_login = False
+                copy_refused = put_copy and reasons[_COPY] == _CONDITIONAL_CHECK_FAILED
+                release_refused = release is not None and reasons[-1] == _CONDITIONAL_CHECK_FAILED
+                if copy_refused or release_refused:
+                    # The login is another installation's (a newer one; or, for the login this one
+                    # leaves, whoever took it after a rename): that copy stays as it is.
+                    superseded = superseded or copy_refused
+                    put_copy = put_copy and not copy_refused
+                    release = None if release_refused else release
                     continue
                 if _THROTTLED.intersection(reasons):
                     raise StorageBusy from cancelled
                 raise
             except ClientError as error:
                 raise StorageBusy(str(error)) if is_throttling(error) else error from error
-            return
+            return not superseded
 
     def _transaction(
-        self, delivery: InstallationDelivery, state: InstallationState, expected_version: int, left_login: str | None
+        self,
+        delivery: InstallationDelivery,
+        state: InstallationState,
+        expected_version: int,
+        *,
+        put_copy: bool,
+        released: str | None,
     ) -> list[TransactWriteItemTypeDef]:
-        now = int(time.time())
-        claim: TransactWriteItemTypeDef = {
+        expires_at: AttributeValueTypeDef = {"N": str(int(time.time()) + DELIVERY_CLAIM_SECONDS)}
+        claim = self._claim(keys.delivery_claim_key(delivery.delivery_id), delivery, expires_at)
+        body_claim = self._claim(keys.delivery_body_claim_key(delivery.body_digest), delivery, expires_at)
+        transaction = [claim, body_claim, self._state_put(state, expected_version)]
+        if put_copy:
+            transaction.append(self._account_put(state))
+        if released is not None:
+            transaction.append(self._account_release(state.coverage.installation_id, released))
+        return transaction
+
+    def _claim(
+        self, key: keys.Key, delivery: InstallationDelivery, expires_at: AttributeValueTypeDef
+    ) -> TransactWriteItemTypeDef:
+        return {
             "Put": {
                 "TableName": self._data_table,
-                "Item": keys.delivery_claim_key(delivery.delivery_id)
+                "Item": key
                 | {
                     "entity_type": {"S": "github_delivery"},
                     "change": {"S": delivery.change.value},
                     "installation_id": {"N": str(delivery.installation_id)},
-                    "expires_at": {"N": str(now + DELIVERY_CLAIM_SECONDS)},
+                    "expires_at": expires_at,
                 },
                 "ConditionExpression": f"attribute_not_exists({keys.PARTITION_KEY})",
             }
         }
-        transaction = [claim, self._state_put(state, expected_version)]
-        coverage = state.coverage
-        if not state.deleted:
-            transaction.append(self._account_put(coverage))
-        if left_login is not None:
-            transaction.append(self._account_release(coverage.installation_id, left_login))
-        return transaction
 
     def _state_put(self, state: InstallationState, expected_version: int) -> TransactWriteItemTypeDef:
-        item = keys.installation_state_key(state.coverage.installation_id) | coverage_attributes(state.coverage)
+        item = keys.installation_state_key(state.coverage.installation_id) | _state_attributes(state)
         item |= {
             "entity_type": {"S": "github_installation"},
             "deleted": {"BOOL": state.deleted},
@@ -185,10 +203,25 @@ class DynamoDBInstallationLedger:
             }
         }
 
-    def _account_put(self, coverage: GithubInstallation) -> TransactWriteItemTypeDef:
-        item = keys.account_installation_key(coverage.account_login) | coverage_attributes(coverage)
+    def _account_put(self, state: InstallationState) -> TransactWriteItemTypeDef:
+        """The account copy, written only while `owns_login` allows it (domain/installations.py)."""
+        coverage = state.coverage
+        item = keys.account_installation_key(coverage.account_login) | _state_attributes(state)
         item["entity_type"] = {"S": "github_account_installation"}
-        return {"Put": {"TableName": self._data_table, "Item": item}}
+        condition = f"attribute_not_exists({keys.PARTITION_KEY}) OR installation_id = :id"
+        values: dict[str, AttributeValueTypeDef] = {":id": {"N": str(coverage.installation_id)}}
+        if state.created_at is not None:
+            # False where the holder's created_at is missing: a holder of unknown age is kept.
+            condition += f" OR {_CREATED_AT} < :created"
+            values[":created"] = {"N": str(state.created_at)}
+        return {
+            "Put": {
+                "TableName": self._data_table,
+                "Item": item,
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+            }
+        }
 
     def _account_release(self, installation_id: int, login: str) -> TransactWriteItemTypeDef:
         return {
@@ -213,12 +246,21 @@ class DynamoDBInstallationLedger:
         return list(response.get("Responses", {}).get(self._data_table, []))
 
 
+def _state_attributes(state: InstallationState) -> dict[str, AttributeValueTypeDef]:
+    attributes = coverage_attributes(state.coverage)
+    if state.created_at is not None:
+        attributes[_CREATED_AT] = {"N": str(state.created_at)}
+    return attributes
+
+
 def _state(item: Mapping[str, Any]) -> InstallationState:
     try:
+        created_at = item.get(_CREATED_AT)
         return InstallationState(
             coverage=coverage_from_item(item),
             deleted=bool(item.get("deleted", {"BOOL": False})["BOOL"]),
             removed_before_created=_names(item.get("removed_before_created")),
+            created_at=int(created_at["N"]) if created_at else None,
         )
     except (KeyError, TypeError) as broken:
         raise StoredItemInvalid("GitHub installation state item does not have the documented shape") from broken

@@ -10,6 +10,7 @@ Data table (single-table design), partition key `PK`, sort key `SK`:
 | installation (state)    | GITHUB_INSTALLATION#<id>        | GITHUB_INSTALLATION#<id>            |
 | installation on account | GITHUB_ACCOUNT#<login, lower>   | GITHUB_ACCOUNT#<login, lower>       |
 | webhook delivery claim  | GITHUB_DELIVERY#<delivery id>   | GITHUB_DELIVERY#<delivery id>       |
+| webhook body claim      | GITHUB_DELIVERY_BODY#<sha256>   | GITHUB_DELIVERY_BODY#<sha256>       |
 | import                  | USER#<user_id>#PROJECT#<pid>    | IMPORT#<id, 16 digits>              |
 | import id claim         | IMPORT#<id>                     | IMPORT#<id>                         |
 | request key claim       | REQUEST#<sha256 of user:key>    | REQUEST#<sha256 of user:key>        |
@@ -72,6 +73,10 @@ def github_link_key(github_user_id: int) -> Key:
 
 def delivery_claim_key(delivery_id: str) -> Key:
     return _singleton_key(f"GITHUB_DELIVERY#{delivery_id}")
+
+
+def delivery_body_claim_key(body_digest: str) -> Key:
+    return _singleton_key(f"GITHUB_DELIVERY_BODY#{body_digest}")
 
 
 def import_key(user_id: int, project_id: int, import_id: int) -> Key:

@@ -6,7 +6,8 @@ does not act on it) and payload (400); then one atomic write (domain/installatio
 
 | answer | when                                                                          |
 | ------ | ----------------------------------------------------------------------------- |
-| 200    | applied; or applied before (same delivery id); or the installation was deleted |
+| 200    | applied; or applied before (same delivery id or same bytes); or the          |
+|        | installation was deleted; or a newer installation owns the account's login    |
 | 202    | an event or action this service does not act on; or applied, but the         |
 |        | installer is not linked to a Neptun user yet                                  |
 | 400    | missing GitHub headers, malformed JSON, a payload lacking what its event needs |
@@ -57,6 +58,7 @@ _STATUS_OF_OUTCOME = {
     DeliveryOutcome.APPLIED: HTTPStatus.OK,
     DeliveryOutcome.DUPLICATE: HTTPStatus.OK,
     DeliveryOutcome.IGNORED: HTTPStatus.OK,
+    DeliveryOutcome.SUPERSEDED: HTTPStatus.OK,
     DeliveryOutcome.AWAITING_LINK: HTTPStatus.ACCEPTED,
 }
 _COUNTED = frozenset({DeliveryOutcome.APPLIED, DeliveryOutcome.AWAITING_LINK})
@@ -100,7 +102,7 @@ def _apply(github: DeliveryHeaders, body: bytes) -> Response[Any]:
         logger.info("Delivery not acted on")
         return _answer(HTTPStatus.ACCEPTED, github, "not_handled")
     try:
-        outcome = service.apply(installation_delivery(github, change, payload))
+        outcome = service.apply(installation_delivery(github, change, payload, body))
     except PayloadInvalid as invalid:
         return _invalid(invalid)
     except TooManyRepositories as too_many:

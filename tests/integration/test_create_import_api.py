@@ -17,6 +17,7 @@ from handlers import create_import
 from local import records
 from local.demo import DEMO_PROJECT_ID, DEMO_USER_ID
 from tests.api_client import GITHUB_IMPORT, assert_error, imports_path, post_imports, stored_imports
+from tests.iam_policy import another_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -293,7 +294,8 @@ def test_a_missing_project_and_another_users_project_are_the_same_404(dynamodb: 
 
 def test_a_project_deleted_between_read_and_write_gets_404_and_no_import(dynamodb: DynamoDBClient) -> None:
     def delete_project_first(**_: Any) -> None:
-        records.delete_project(dynamodb, DEMO_USER_ID, DEMO_PROJECT_ID)
+        with another_client():  # another service, not the function
+            records.delete_project(dynamodb, DEMO_USER_ID, DEMO_PROJECT_ID)
 
     events = create_import.dynamodb.meta.events
     events.register("before-call.dynamodb.TransactWriteItems", delete_project_first)

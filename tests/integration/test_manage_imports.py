@@ -24,6 +24,7 @@ from tests.api_client import (
     post_imports,
     stored_imports,
 )
+from tests.iam_policy import another_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -423,12 +424,13 @@ def change_title_behind_the_back_once(dynamodb: DynamoDBClient, import_id: int) 
         if not done:
             done.append(True)
             key = {"PK": {"S": "USER#1#PROJECT#789"}, "SK": {"S": f"IMPORT#{import_id:016d}"}}
-            dynamodb.update_item(
-                TableName="DataTable",
-                Key=key,
-                UpdateExpression="SET title = :title, version = :two",
-                ExpressionAttributeValues={":title": {"S": "other tab"}, ":two": {"N": "2"}},
-            )
+            with another_client():
+                dynamodb.update_item(
+                    TableName="DataTable",
+                    Key=key,
+                    UpdateExpression="SET title = :title, version = :two",
+                    ExpressionAttributeValues={":title": {"S": "other tab"}, ":two": {"N": "2"}},
+                )
 
     return other_writer
 

@@ -22,6 +22,7 @@ from domain.installations import (
     LedgerRead,
     TooManyRepositories,
     next_state,
+    owns_login,
 )
 
 INSTALLER = 21031067
@@ -37,6 +38,7 @@ def delivery(
 ) -> InstallationDelivery:
     return InstallationDelivery(
         delivery_id=delivery_id,
+        body_digest=f"digest-of-{delivery_id}",
         change=change,
         installation_id=957387,
         account_login=login,
@@ -176,11 +178,12 @@ class ScriptedLedger:
 
     def write(
         self, delivery: InstallationDelivery, state: InstallationState, expected_version: int, left_login: str | None
-    ) -> None:
+    ) -> bool:
         del delivery, expected_version, left_login
         if self.failures:
             raise self.failures.pop(0)()
         self.written.append(state)
+        return True
 
 
 def test_a_concurrent_change_is_read_again_and_applied_on_top() -> None:
@@ -202,3 +205,21 @@ def test_an_installation_that_keeps_changing_gives_up() -> None:
     ledger = ScriptedLedger(failures=[InstallationChangedMeanwhile] * 10)
     with pytest.raises(InstallationChangedMeanwhile):
         InstallationService(ledger).apply(delivery(Change.CREATED))
+
+
+@pytest.mark.parametrize(
+    ("created_at", "holder_id", "holder_created_at", "owns"),
+    [
+        (None, None, None, True),  # nobody holds the login
+        (None, 957387, 5, True),  # it is this installation's own copy
+        (10, 1, 5, True),  # created after the holder: the live one
+        (5, 1, 10, False),  # created before the holder: replaced on GitHub
+        (5, 1, 5, False),  # the same second: the holder keeps it
+        (None, 1, 5, False),  # creation time not told yet
+        (10, 1, None, False),  # a holder stored before creation times were kept
+    ],
+)
+def test_the_installation_created_last_owns_the_login(
+    created_at: int | None, holder_id: int | None, holder_created_at: int | None, owns: bool
+) -> None:
+    assert owns_login(957387, created_at, holder_id, holder_created_at) is owns
