@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from domain import source_paths
 
@@ -45,6 +54,30 @@ def format_utc_timestamp(moment: datetime) -> str:
 UtcTimestamp = Annotated[datetime, PlainSerializer(format_utc_timestamp, return_type=str, when_used="json")]
 # Strict: a number or a boolean where a string belongs is an error, never silently converted.
 _RequiredText = Annotated[str, Field(strict=True, min_length=1)]
+# Bidi embeddings, overrides and isolates: they make text display as other text (Trojan Source).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# A description may run over lines; a title is one line.
+_DESCRIPTION_WHITESPACE = frozenset("\t\n\r")
+
+
+def _refuses_controls(allowed: frozenset[str]) -> AfterValidator:
+    def check(text: str) -> str:
+        for character in text:
+            control = ord(character) < 0x20 or 0x7F <= ord(character) <= 0x9F  # C0, DEL and C1
+            if (control and character not in allowed) or character in _BIDI_CONTROLS:
+                raise ValueError(
+                    "must not contain NUL, control characters or bidirectional overrides"
+                    + (" (tab and line breaks are allowed)" if allowed else "")
+                )
+        return text
+
+    return AfterValidator(check)
+
+
+_Title = Annotated[str, Field(strict=True, max_length=TITLE_MAX_LENGTH), _refuses_controls(frozenset())]
+_Description = Annotated[
+    str, Field(strict=True, max_length=DESCRIPTION_MAX_LENGTH), _refuses_controls(_DESCRIPTION_WHITESPACE)
+]
 
 
 class CreateImportRequest(BaseModel):
@@ -57,14 +90,15 @@ class CreateImportRequest(BaseModel):
         description=(
             "Depends on source_type. github: 'owner/repo'. public_github_repository_url: "
             "'https://github.com/owner/repo' with an optional '.git'. local_folder: a relative POSIX path "
-            f"of at most {source_paths.LOCAL_FOLDER_MAX_LENGTH} characters, without '..' or empty segments."
+            f"of at most {source_paths.LOCAL_FOLDER_MAX_LENGTH} characters, without '..' or empty segments, "
+            "backslashes, drive letters, percent-encoding or a leading '~', '$' or '%'."
         ),
         examples=["username/repository"],
     )
-    title: Annotated[str, Field(strict=True, max_length=TITLE_MAX_LENGTH)] | None = Field(
+    title: _Title | None = Field(
         default=None, description="Optional; null means absent.", examples=["My GitHub Import"]
     )
-    description: Annotated[str, Field(strict=True, max_length=DESCRIPTION_MAX_LENGTH)] | None = Field(
+    description: _Description | None = Field(
         default=None,
         description="Optional; null means absent.",
         examples=["Importing from GitHub repository"],
@@ -173,12 +207,8 @@ class UpdateImportRequest(BaseModel):
     source_path: _RequiredText | None = Field(
         default=None, description="Optional; never null. Must fit the resulting source_type, as on create."
     )
-    title: Annotated[str, Field(strict=True, max_length=TITLE_MAX_LENGTH)] | None = Field(
-        default=None, description="Optional; null clears it."
-    )
-    description: Annotated[str, Field(strict=True, max_length=DESCRIPTION_MAX_LENGTH)] | None = Field(
-        default=None, description="Optional; null clears it."
-    )
+    title: _Title | None = Field(default=None, description="Optional; null clears it.")
+    description: _Description | None = Field(default=None, description="Optional; null clears it.")
 
     @field_validator("source_type", "source_path", mode="before")
     @classmethod

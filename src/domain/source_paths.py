@@ -95,12 +95,29 @@ def _is_visible(character: str) -> bool:
     return character == " " or (character.isprintable() and character not in _BLANK_LETTERS)
 
 
+# What another system (a shell, Windows, a URL decoder) would read as a parent, a root or a variable.
+_DRIVE_LETTER = re.compile(r"[A-Za-z]:")
+_PERCENT_ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
+_EXPANDED_PREFIXES = ("~", "$", "%")
+
+
 def _relative_path_problem(source_path: str) -> str | None:
-    if source_path.startswith("/"):
-        return "must be a relative path, not an absolute one"
     segments = source_path.split("/")
-    if any(segment == ".." for segment in segments):
-        return "must not contain '..' segments"
-    if any(segment == "" for segment in segments):
-        return "must not contain empty segments (a leading, trailing or doubled '/')"
-    return None
+    rules = [
+        (source_path.startswith("/"), "must be a relative path, not an absolute one"),
+        (_DRIVE_LETTER.match(source_path) is not None, "must be a relative path, not one on a drive ('C:')"),
+        ("\\" in source_path, "must separate segments with '/', never '\\'"),
+        (source_path.startswith(_EXPANDED_PREFIXES), "must not start with '~', '$' or '%', which shells expand"),
+        (
+            _PERCENT_ENCODED.search(source_path) is not None,
+            "must not contain percent-encoded characters (%xx): write the characters themselves",
+        ),
+        (any(map(_is_parent_segment, segments)), "must not contain '..' segments (also with spaces around them)"),
+        ("" in segments, "must not contain empty segments (a leading, trailing or doubled '/')"),
+    ]
+    return next((problem for broken, problem in rules if broken), None)
+
+
+def _is_parent_segment(segment: str) -> bool:
+    # Windows drops trailing dots and spaces from a name, so `.. ` and `...` reach the parent there.
+    return segment != "." and segment.count(".") >= 2 and not segment.strip(". ")

@@ -1,9 +1,11 @@
 """The list's `cursor`: where the previous page ended, bound to the listing it came from.
 
 A cursor is base64url of a small JSON array: the listing it belongs to (user, project, filter, order),
-the last id of its page, and a SHA-256 check over all of them. Any change to the text is refused, and
-so is a cursor of another listing. It carries no secret and needs none: a page is always read from
-the path's own project, after authentication, so no cursor can reach another project's imports.
+the last id of its page, and a check: the first 16 hex digits of a SHA-256 over the rest. The check
+is not a signature (it has no key): it catches a cursor damaged by accident (cut, mistyped, another
+listing's), not one a client built on purpose. That needs no secret: a cursor only says where to start
+in the path's own project, read after authentication, so no cursor can reach another project's
+imports; and whatever it decodes to, an id outside 1..2^53-1 is refused like any damaged cursor.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 
 from domain.access import ProjectKey
 from domain.errors import FieldError, RequestProblem, RequestRejected
-from domain.models import ListOrder, SourceType
+from domain.models import MAX_SAFE_INTEGER, ListOrder, SourceType
 
 _FORMAT = 1
 _CHECK_CHARACTERS = 16
@@ -62,7 +64,7 @@ def _decoded(cursor: str) -> list[object] | None:
         return None
     *fields, check = decoded
     last_id = fields[-1]
-    if check != _check(fields) or type(last_id) is not int or last_id < 0:
+    if check != _check(fields) or type(last_id) is not int or not 1 <= last_id <= MAX_SAFE_INTEGER:
         return None
     return fields
 

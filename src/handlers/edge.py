@@ -32,7 +32,7 @@ from domain.gate import Gate
 from domain.models import MAX_SAFE_INTEGER
 from handlers import error_responses
 from handlers.composition import Settings, dynamodb_client, import_store
-from handlers.headers import lower_case_names
+from handlers.headers import lower_case_names, with_response_headers
 from handlers.path_ids import ResourceId, resource_id
 from handlers.request_body import (
     content_type_for_powertools,
@@ -135,7 +135,7 @@ class RouteEdge:
             rule = "is not a query parameter of this route"
             return RequestRejected(
                 RequestProblem.INVALID_QUERY,
-                f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+                _unknown_parameters_message(unknown),
                 tuple(FieldError(field=name, message=rule) for name in unknown),
             )
         if self.takes_body:
@@ -188,13 +188,25 @@ class RouteEdge:
                 # Before Powertools parses the body: it must only ever parse JSON (see request_body.py).
                 headers["content-type"] = content_type_for_powertools(headers["content-type"])
             event["headers"] = headers
-            return app.resolve(event, context)
+            return with_response_headers(app.resolve(event, context))
 
         prime_before_snapshot(resolve, priming)
         handle: Callable[[dict[str, Any], LambdaContext], dict[str, Any]] = logger.inject_lambda_context(
             correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
         )(resolve)
         return handle
+
+
+# The message names a few; `errors` names up to MAX_LISTED_FIELD_ERRORS, each as bounded.
+_NAMED_IN_MESSAGE = 3
+
+
+def _unknown_parameters_message(unknown: list[str]) -> str:
+    named = ", ".join(error_responses.shortened(name) for name in unknown[:_NAMED_IN_MESSAGE])
+    more = len(unknown) - _NAMED_IN_MESSAGE
+    if more > 0:
+        return f"Unknown query parameters: {named} and {more} more."
+    return f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {named}."
 
 
 def _validation_problem(validation_errors: Sequence[Any]) -> RequestRejected:

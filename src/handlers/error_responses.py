@@ -81,12 +81,12 @@ def error_response(status: HTTPStatus, message: str, errors: tuple[FieldError, .
             listed = f"The first {MAX_LISTED_FIELD_ERRORS} problems are listed; {unlisted} more are not."
             body["message"] = f"{message} {listed}"
         body["errors"] = [
-            {"field": _shortened(error.field), "message": error.message} for error in errors[:MAX_LISTED_FIELD_ERRORS]
+            {"field": shortened(error.field), "message": error.message} for error in errors[:MAX_LISTED_FIELD_ERRORS]
         ]
     return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
 
 
-def _shortened(field: str) -> str:
+def shortened(field: str) -> str:
     if len(field) <= MAX_FIELD_NAME_CHARACTERS:
         return field
     return field[: MAX_FIELD_NAME_CHARACTERS - 1] + "…"

@@ -46,7 +46,7 @@ from handlers.github_deliveries import (
     delivery_headers,
     installation_delivery,
 )
-from handlers.headers import lower_case_names
+from handlers.headers import lower_case_names, with_response_headers
 from handlers.request_body import raw_body, strict_json_loads
 from handlers.snapstart import PrimingRequest, prime_before_snapshot
 from handlers.webhook_secret import WebhookSecret
@@ -148,7 +148,7 @@ prime_before_snapshot(app.resolve, PrimingRequest("POST", WEBHOOK_PATH, body={"z
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     event["headers"] = lower_case_names(event.get("headers") or {})
     try:
-        return app.resolve(event, context)
+        return with_response_headers(app.resolve(event, context))
     finally:
         # Locally one process serves every function through loggers of one service: keep these to ours.
         logger.remove_keys(["github_delivery", "github_event"])

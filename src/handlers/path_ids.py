@@ -10,9 +10,10 @@ from domain.models import MAX_SAFE_INTEGER
 
 
 def plain_decimal_digits(value: object) -> object:
-    # Refuses what int() would forgive: signs, spaces, underscores, non-ASCII digits.
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("must be written as plain decimal digits")
+    # Refuses what int() would forgive: signs, spaces, underscores, non-ASCII digits, and leading
+    # zeros, so that one resource has one URL (`/users/0001` is not another name of `/users/1`).
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and not value.startswith("0")):
+        raise ValueError("must be written as plain decimal digits without leading zeros")
     return value
 
 

@@ -21,11 +21,21 @@ BODY_TOO_LARGE = RequestRejected(
 
 
 def normalized_media_type(content_type: str | None) -> str | None:
-    """`Application/JSON; Charset=UTF-8` as `application/json; charset=utf-8`, for exact comparison."""
+    """`Application/JSON; Charset="UTF-8"` as `application/json; charset=utf-8`, for exact comparison.
+
+    RFC 9110 (8.3.1): type, subtype and parameter names are case-insensitive, whitespace may surround
+    `;`, and a parameter value may be a quoted string: `charset="utf-8"` is `charset=utf-8`."""
     if content_type is None:
         return None
-    parts = [part.strip().lower() for part in content_type.split(";")]
+    parts = [_unquoted_parameter(part.strip().lower()) for part in content_type.split(";")]
     return "; ".join(part for part in parts if part)
+
+
+def _unquoted_parameter(part: str) -> str:
+    name, equals, value = part.partition("=")
+    if equals and len(value) >= 2 and value[0] == value[-1] == '"' and "\\" not in value:
+        return f"{name.strip()}={value[1:-1]}"
+    return part
 
 
 def is_json_media_type(content_type: str | None) -> bool:

@@ -19,6 +19,7 @@ from tests.api_client import (
     GITHUB_IMPORT,
     IMPORTS_ROUTE,
     HttpResponse,
+    assert_error,
     call,
     import_path,
     imports_path,
@@ -83,11 +84,36 @@ def test_unicode_edges_in_source_paths_are_refused(text: str, source_type: str, 
     assert_well_formed(response)
 
 
-@pytest.mark.parametrize("text", UNICODE_EDGES)
+# NUL, C0 and C1 controls, DEL and bidirectional overrides or isolates: refused in a title, and in a
+# description but for tab and line breaks.
+REFUSED_IN_TEXT = ["a\x00b", "\u202eevil", "a\x1bb", "a\x7fb", "a\x85b", "\u2066isolate\u2069", "\u202aembedded"]
+
+
+@pytest.mark.parametrize("text", [edge for edge in UNICODE_EDGES if edge not in REFUSED_IN_TEXT])
 def test_unicode_edges_in_titles_are_stored_and_returned_exactly(text: str) -> None:
     response = post_imports(GITHUB_IMPORT | {"title": text, "description": text * 3})
     assert response.status == 201
     assert response.json()["import"]["title"] == text
+
+
+@pytest.mark.parametrize("text", REFUSED_IN_TEXT)
+@pytest.mark.parametrize("field", ["title", "description"])
+def test_controls_and_bidi_overrides_in_titles_and_descriptions_are_400(
+    text: str, field: str, dynamodb: DynamoDBClient
+) -> None:
+    created = assert_error(post_imports(GITHUB_IMPORT | {field: text}), 400)
+    assert [error["field"] for error in created["errors"]] == [field]
+    made = post_imports(GITHUB_IMPORT).json()["import"]
+    assert_error(call("PUT", import_path(made["id"]), {field: text}), 400)
+    assert count_imports(dynamodb) == 1
+
+
+def test_a_description_keeps_its_tabs_and_line_breaks_a_title_does_not() -> None:
+    text = "line one\r\n\tline two\n"
+    response = post_imports(GITHUB_IMPORT | {"description": text})
+    assert response.status == 201, response.text
+    assert response.json()["import"]["description"] == text
+    assert_error(post_imports(GITHUB_IMPORT | {"title": "two\nlines"}), 400)
 
 
 HOSTILE_BODIES: dict[str, bytes] = {
