@@ -31,6 +31,8 @@ EVERYTHING_ON = {
     "FunctionReservedConcurrency": "50",
     "ThrottlingRateLimit": "20",
     "ThrottlingBurstLimit": "40",
+    "WebhookThrottlingRateLimit": "5",
+    "WebhookThrottlingBurstLimit": "15",
 }
 MIXED = {"CorsAllowedOrigins": WEB_UI, "ExistingSessionsTableName": LOGIN_SESSIONS, "AlarmTopicArn": TOPIC}
 COMBINATIONS = {"defaults": {}, "everything on": EVERYTHING_ON, "mixed": MIXED}
@@ -58,11 +60,20 @@ def test_sam_validate_lint_passes(overrides: dict[str, str], tmp_path: Path) -> 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(("overrides", "rate", "burst"), [({}, 50, 100), (EVERYTHING_ON, 20, 40)])
-def test_every_route_is_throttled_by_the_parameters(overrides: dict[str, str], rate: int, burst: int) -> None:
-    settings = stage(resolved(overrides))["DefaultRouteSettings"]
-    assert (int(settings["ThrottlingRateLimit"]), int(settings["ThrottlingBurstLimit"])) == (rate, burst)
-    assert "RouteSettings" not in stage(resolved(overrides)), "no route escapes the default"
+@pytest.mark.parametrize(
+    ("overrides", "rate", "burst", "webhook"), [({}, 50, 100, (10, 50)), (EVERYTHING_ON, 20, 40, (5, 15))]
+)
+def test_every_route_is_throttled_and_the_webhook_by_its_own_bucket(
+    overrides: dict[str, str], rate: int, burst: int, webhook: tuple[int, int]
+) -> None:
+    settings = stage(resolved(overrides))
+    default = settings["DefaultRouteSettings"]
+    assert (int(default["ThrottlingRateLimit"]), int(default["ThrottlingBurstLimit"])) == (rate, burst)
+    # A route with its own settings has its own token bucket: a flood of the imports routes spends
+    # theirs, never GitHub's. Only the webhook route escapes the default.
+    [(route_key, own)] = settings["RouteSettings"].items()
+    assert route_key == "POST /api/github/webhooks"
+    assert (int(own["ThrottlingRateLimit"]), int(own["ThrottlingBurstLimit"])) == webhook
 
 
 def test_reserved_concurrency_is_optional_and_applies_to_each_function() -> None:
