@@ -1,5 +1,5 @@
 """What CloudFormation evaluates in a template itself: conditions, `Fn::If`, `Ref` of parameters and
-pseudo parameters, `Fn::Sub`. A resource's `Ref` and `Fn::GetAtt` stay symbolic (`<Ref X>`, `<X.Arn>`).
+pseudo parameters, `Fn::Sub`, `Fn::FindInMap`. A resource's `Ref` and `Fn::GetAtt` stay symbolic (`<Ref X>`, `<X.Arn>`).
 
 `local/template.py` uses it to pick a `!If` branch with every parameter at its default; the template
 tests (tests/cloudformation.py) to evaluate SAM Translator's output for given parameters.
@@ -35,9 +35,12 @@ def parameter_values(parameters: Mapping[str, Any], overrides: Mapping[str, str]
 class Evaluator:
     """Evaluates long-form (JSON) template values for one set of parameter values."""
 
-    def __init__(self, conditions: dict[str, Any], parameters: dict[str, Any]) -> None:
+    def __init__(
+        self, conditions: dict[str, Any], parameters: dict[str, Any], mappings: dict[str, Any] | None = None
+    ) -> None:
         self.conditions = conditions
         self.parameters = parameters
+        self.mappings = mappings or {}
 
     def condition(self, name: str) -> bool:
         return bool(self.value(self.conditions[name]))
@@ -72,6 +75,7 @@ class Evaluator:
             "Fn::Or": lambda: any(arguments),
             "Fn::Contains": lambda: arguments[1] in arguments[0],
             "Fn::Join": lambda: str(arguments[0]).join(str(item) for item in arguments[1]),
+            "Fn::FindInMap": lambda: self.mappings[arguments[0]][arguments[1]][arguments[2]],
         }
         return operations[name]() if name in operations else {name: arguments}
 

@@ -79,13 +79,17 @@ def test_every_action_is_pinned_to_a_commit() -> None:
                     assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), (path.name, step["uses"])
 
 
-def test_only_the_deploy_jobs_environments_may_assume_the_deploy_role() -> None:
-    role = load_template(ROOT / "deploy" / "github-deploy-role.yaml")["Resources"]["GithubDeployRole"]
-    [statement] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    conditions = statement["Condition"]["StringEquals"]
-    assert conditions["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-    subjects = {subject.value for subject in conditions["token.actions.githubusercontent.com:sub"]}
+def test_each_deploy_job_assumes_its_own_environments_role() -> None:
+    roles = load_template(ROOT / "deploy" / "github-deploy-role.yaml")
+    [statement] = roles["Resources"]["GithubDeployRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    subject = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert subject.value == "repo:${Repository}:environment:${Environment}"  # one environment per roles stack
     jobs = workflow("deploy.yml")["jobs"]
-    environments = {job["environment"] for name, job in jobs.items() if name.startswith("deploy-")}
-    assert subjects == {f"repo:${{Repository}}:environment:{environment}" for environment in environments}
-    assert environments == {"dev", "production"}
+    deploy_jobs = {name: job for name, job in jobs.items() if name.startswith("deploy-")}
+    environments = {job["environment"] for job in deploy_jobs.values()}
+    assert environments == set(roles["Parameters"]["Environment"]["AllowedValues"]) == {"dev", "production"}
+    for job in deploy_jobs.values():
+        # The role ARNs are environment variables (set on each GitHub environment), so a job can only
+        # assume the role of the environment it runs in.
+        [credentials] = [step for step in job["steps"] if "configure-aws-credentials" in step.get("uses", "")]
+        assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
