@@ -94,7 +94,7 @@ lock: install
 # The npm tools are installed when npm is there; without them (or Java) make run embeds moto.
 run: install
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory -s node-tools; fi
-	@$(RUN) -m local.server
+	@$(RUN) -m local.run
 
 invoke: install
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory -s node-tools; fi

@@ -14,9 +14,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
 from local import records
 from local.settings import LocalSettings, local_dynamodb_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,7 +52,23 @@ def parser() -> argparse.ArgumentParser:
 def main(arguments: list[str]) -> int:
     options = parser().parse_args(arguments)
     endpoint = LocalSettings.from_environment().dynamodb_endpoint
-    client = local_dynamodb_client(endpoint)
+    try:
+        _run(options, local_dynamodb_client(endpoint))
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError):
+        print(
+            f"error: no DynamoDB answers at {endpoint}; start `make run` first, or set DYNAMODB_PORT (or"
+            " DYNAMODB_ENDPOINT_URL) to the one it prints",
+            file=sys.stderr,
+        )
+        return 1
+    except ClientError as refused:
+        code = refused.response.get("Error", {}).get("Code", "")
+        print(f"error: the DynamoDB at {endpoint} refused the write ({code}); is it `make run`'s?", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run(options: argparse.Namespace, client: DynamoDBClient) -> None:
     if options.command == "session":
         token = records.put_session(client, options.user, lifetime_seconds=options.expires_in)
         print(f"Cookie: neptun-session={token}")
@@ -67,7 +89,6 @@ def main(arguments: list[str]) -> int:
             f"one on that account uninstalled), covering "
             f"{covered}; installer GitHub user {installer}, linked to user {options.user}."
         )
-    return 0
 
 
 if __name__ == "__main__":

@@ -44,5 +44,7 @@ class EmbeddedDynamoDB:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join()
+        if self._thread.is_alive():  # shutdown() would wait forever for a loop that never started
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()

@@ -29,7 +29,7 @@ def main(arguments: list[str]) -> int:
     if len(arguments) != 1:
         print("usage: make invoke EVENT=events/<file>.json", file=sys.stderr)
         return 2
-    event = json.loads(Path(arguments[0]).read_text(encoding="utf-8"))
+    event = _event(Path(arguments[0]))
     settings = LocalSettings.from_environment()
     embedded = None
     if not settings.external_dynamodb:
@@ -58,6 +58,18 @@ def main(arguments: list[str]) -> int:
             embedded.stop()
     print(json.dumps(response, indent=2, ensure_ascii=False))
     return 0
+
+
+def _event(path: Path) -> dict[str, Any]:
+    try:
+        event = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as unreadable:
+        raise SystemExit(f"error: cannot read the event file {path}: {unreadable.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as broken:
+        raise SystemExit(f"error: {path} is not a JSON event: {broken}") from None
+    if not isinstance(event, dict):
+        raise SystemExit(f"error: {path} is not a JSON object (an API Gateway event)")
+    return event
 
 
 def _route_of(event: dict[str, Any]) -> Route:

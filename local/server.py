@@ -14,6 +14,8 @@ import errno
 import importlib
 import json
 import os
+import signal
+import socket
 import sys
 import threading
 import time
@@ -27,10 +29,11 @@ from handlers.session_cookie import SESSION_COOKIE
 from local.apigw_event import http_api_event
 from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_IMPORT, DEMO_PROJECT_ID, DEMO_USER_ID, seed_demo_data, seed_demo_import
 from local.docs_page import DOCS_PATH, docs_answer
-from local.dynamodb_backend import DESCRIPTION, Backend, chosen_backend
+from local.dynamodb_backend import DESCRIPTION, Backend, LocalDynamoDB, chosen_backend
 from local.dynamodb_backend import embedded as embedded_dynamodb
 from local.lambda_context import LocalLambdaContext
 from local.settings import (
+    DEFAULT_API_PORT,
     DEMO_WEBHOOK_SECRET,
     LocalSettings,
     configure_handler_environment,
@@ -123,6 +126,13 @@ def request_handler_for(api: LocalApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "neptun-imports-local"
+
+        def setup(self) -> None:
+            super().setup()
+            # Responses go out at once: with Nagle's algorithm a small write after another waits for
+            # the client's delayed ACK (about 40 ms on Linux) on a kept-alive connection.
+            if self.connection.family in {socket.AF_INET, socket.AF_INET6}:
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _serve(self) -> None:
             started = time.perf_counter()
@@ -225,10 +235,18 @@ def banner(settings: LocalSettings, token: str | None, backend: Backend | None, 
             "",
             "Replay a signed GitHub delivery (installs the app on Codertocat for the demo user; README, GitHub App"
             " installations):",
-            "  make webhook ARGS='events/github/installation.created.json'",
+            f"  {_webhook_command(settings)}",
         ]
     lines += ["", "Ctrl-C stops it. Requests are logged one a line; the handler's JSON logs and metrics follow them."]
     return "\n".join(lines)
+
+
+def _webhook_command(settings: LocalSettings) -> str:
+    """`make webhook` as it reaches this server pasted as it is: on another port, `PORT=` says which."""
+    port = "" if settings.api_port == DEFAULT_API_PORT else f"PORT={settings.api_port} "
+    own_secret = local_webhook_secret() != DEMO_WEBHOOK_SECRET
+    secret = "  # export the same GITHUB_WEBHOOK_SECRET in that shell first" if own_secret else ""
+    return f"{port}make webhook ARGS='events/github/installation.created.json'{secret}"
 
 
 def _secret_shown() -> str:
@@ -251,7 +269,26 @@ def _port_in_use(error: OSError, port: int, variable: str) -> SystemExit:
 
 
 def main() -> None:
-    settings = LocalSettings.from_environment()
+    """Serves until Ctrl-C, which ends it cleanly at any moment: also while DynamoDB starts, tables
+    are created or the demo data is seeded (local/run.py covers the imports before this)."""
+    started: list[LocalDynamoDB] = []
+    try:
+        _serve(LocalSettings.from_environment(), started)
+    except KeyboardInterrupt:
+        print("\nStopping.", file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+        for embedded in started:
+            embedded.stop()
+    # Everything is closed and written. Skip the interpreter's teardown: after a burst on moto (which
+    # copies the whole table on every transaction) it spends many seconds collecting that garbage.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _serve(settings: LocalSettings, started: list[LocalDynamoDB]) -> None:
+    """Starts DynamoDB (recorded in `started` first, for the cleanup) and serves until Ctrl-C."""
     embedded, backend = None, None
     if not settings.external_dynamodb:
         backend, notice = chosen_backend()
@@ -265,34 +302,24 @@ def main() -> None:
         api_server = QueueingHTTPServer(("127.0.0.1", settings.api_port), BaseHTTPRequestHandler)
     except OSError as error:
         raise _port_in_use(error, settings.api_port, "PORT") from None
-    if embedded:
-        embedded.start()
-
-    configure_handler_environment(settings.dynamodb_endpoint)
-
-    token = None
-    tables: list[str] = []
-    if embedded or settings.seed_external:
-        client = local_dynamodb_client(settings.dynamodb_endpoint)
-        tables = create_tables(client)
-        token = seed_demo_data(client)
-        seed_demo_import(client)
-    # The handler modules are imported only now that their environment is set.
-    api_server.RequestHandlerClass = request_handler_for(LocalApi(http_api_routes(), demo_token=token))
-    print(banner(settings, token, backend, tables), flush=True)
     try:
+        if embedded:
+            started.append(embedded)
+            embedded.start()
+        configure_handler_environment(settings.dynamodb_endpoint)
+        token = None
+        tables: list[str] = []
+        if embedded or settings.seed_external:
+            client = local_dynamodb_client(settings.dynamodb_endpoint)
+            tables = create_tables(client)
+            token = seed_demo_data(client)
+            seed_demo_import(client)
+        # The handler modules are imported only now that their environment is set.
+        api_server.RequestHandlerClass = request_handler_for(LocalApi(http_api_routes(), demo_token=token))
+        print(banner(settings, token, backend, tables), flush=True)
         api_server.serve_forever()
-    except KeyboardInterrupt:
-        print("\nStopping.", file=sys.stderr)
     finally:
         api_server.server_close()
-        if embedded:
-            embedded.stop()
-    # Everything is closed and written. Skip the interpreter's teardown: after a burst on moto (which
-    # copies the whole table on every transaction) it spends many seconds collecting that garbage.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ LOCAL_REGION = "us-east-1"  # the region the local runtime uses unless AWS_DEFAU
 # The webhook secret `make run` checks deliveries against unless GITHUB_WEBHOOK_SECRET says otherwise;
 # `make webhook` signs with the same. A local demo value: never the secret of a real GitHub App.
 DEMO_WEBHOOK_SECRET = "local-demo-webhook-secret"  # noqa: S105
+DEFAULT_API_PORT = 3000
 _PLACEHOLDER_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": LOCAL_REGION}
 
 
@@ -32,7 +33,7 @@ class LocalSettings:
     @classmethod
     def from_environment(cls) -> LocalSettings:
         return cls(
-            api_port=int(os.environ.get("PORT", "3000")),
+            api_port=int(os.environ.get("PORT", str(DEFAULT_API_PORT))),
             dynamodb_host=os.environ.get("DYNAMODB_HOST", "127.0.0.1"),
             dynamodb_port=int(os.environ.get("DYNAMODB_PORT", "8000")),
             external_dynamodb=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,

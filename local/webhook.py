@@ -17,7 +17,7 @@ from pathlib import Path
 
 from domain.webhook_signature import signature_of
 from handlers.github_deliveries import WEBHOOK_PATH
-from local.settings import local_webhook_secret
+from local.settings import DEFAULT_API_PORT, local_webhook_secret
 
 
 def github_headers(body: bytes, event: str, delivery_id: str, secret: str) -> dict[str, str]:
@@ -45,17 +45,30 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("payload", type=Path, help="a JSON payload file, e.g. events/github/installation.created.json")
     root.add_argument("--event", help="X-GitHub-Event (default: the file name up to its first dot)")
     root.add_argument("--delivery", default=None, help="X-GitHub-Delivery (default: a new GUID)")
-    port = os.environ.get("PORT", "3000")
+    port = os.environ.get("PORT", str(DEFAULT_API_PORT))
     root.add_argument("--url", default=f"http://127.0.0.1:{port}{WEBHOOK_PATH}")
     return root
 
 
 def main(arguments: list[str]) -> int:
     options = parser().parse_args(arguments)
-    body = options.payload.read_bytes()
+    try:
+        body = options.payload.read_bytes()
+    except OSError as unreadable:
+        print(f"error: cannot read the payload file {options.payload}: {unreadable.strerror}", file=sys.stderr)
+        return 2
     event = options.event or options.payload.name.split(".", 1)[0]
     delivery_id = options.delivery or str(uuid.uuid4())
-    status, answer = send(options.url, body, github_headers(body, event, delivery_id, local_webhook_secret()))
+    try:
+        status, answer = send(options.url, body, github_headers(body, event, delivery_id, local_webhook_secret()))
+    except (urllib.error.URLError, OSError) as unreachable:
+        reason = getattr(unreachable, "reason", unreachable)
+        print(
+            f"error: nothing answers at {options.url} ({reason}); start `make run` first, or set PORT to the port"
+            " it prints",
+            file=sys.stderr,
+        )
+        return 1
     print(f"{event} delivery {delivery_id}: {status} {answer}")
     return 0 if status < 300 else 1
 

@@ -1,4 +1,4 @@
-"""Starts `python -m local.server` as a subprocess on free ports and reads what it prints."""
+"""Starts `python -m local.run` (what `make run` runs) as a subprocess on free ports and reads what it prints."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def start_local_server(
     api_port = api_port or free_port()
     dynamodb_port = dynamodb_port or free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.server"],
+        [sys.executable, "-m", "local.run"],
         cwd=ROOT,
         env=local_environment(PORT=str(api_port), DYNAMODB_PORT=str(dynamodb_port), **settings),
         stdout=subprocess.PIPE,

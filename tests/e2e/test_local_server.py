@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +19,15 @@ import httpx
 import pytest
 
 from local.dynamodb_local import unavailable_reason
-from tests.e2e.local_server import LocalServer, run_in_repository, start_local_server
+from local.server import request_handler_for
+from tests.e2e.local_server import (
+    ROOT,
+    LocalServer,
+    free_port,
+    local_environment,
+    run_in_repository,
+    start_local_server,
+)
 
 IMPORTS = "/api/users/{user}/projects/{project}/resources/imports"
 GITHUB_IMPORT = {"source_type": "github", "source_path": "username/repository", "title": "My GitHub Import"}
@@ -176,7 +186,7 @@ def test_each_request_is_logged_with_method_path_status_and_milliseconds(server:
 
 
 def test_a_port_in_use_is_a_one_line_error_naming_the_variable(server: LocalServer) -> None:
-    result = run_in_repository([sys.executable, "-m", "local.server"], PORT=str(server.api_port), DYNAMODB_PORT="0")
+    result = run_in_repository([sys.executable, "-m", "local.run"], PORT=str(server.api_port), DYNAMODB_PORT="0")
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: port {server.api_port} is already in use; set PORT to use another one"
 
@@ -203,7 +213,7 @@ def test_without_java_make_run_embeds_moto_and_says_why() -> None:
 @pytest.mark.parametrize(("dynamodb", "error"), [("local", "but no Java on PATH"), ("postgres", "must be")])
 def test_a_backend_that_cannot_be_had_is_a_one_line_error(dynamodb: str, error: str) -> None:
     result = run_in_repository(
-        [sys.executable, "-m", "local.server"], 60, PATH=str(Path(sys.executable).parent), DYNAMODB=dynamodb
+        [sys.executable, "-m", "local.run"], 60, PATH=str(Path(sys.executable).parent), DYNAMODB=dynamodb
     )
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
@@ -252,3 +262,104 @@ def test_control_characters_in_a_path_are_escaped_in_the_log_line(server: LocalS
     assert "\x1b" not in "".join(logged)
     assert "\x07" not in "".join(logged)
     assert any("/evil\\x1b[2J\\x07here 404 " in line for line in logged)
+
+
+def test_responses_are_not_held_back_by_nagles_algorithm() -> None:
+    """Headers and body are two writes; without TCP_NODELAY the second waits for the client's delayed
+    ACK on a kept-alive connection (about 40 ms a response)."""
+
+    class OneAnswer:
+        def respond(self, *_: object) -> tuple[int, list[tuple[str, str]], bytes]:
+            return 200, [("content-type", "application/json")], b"{}"
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server_end, address = listener.accept()
+        with client, server_end:
+            assert server_end.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+            client.sendall(b"GET /x HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n")
+            request_handler_for(OneAnswer())(server_end, address, None)  # type: ignore[arg-type]
+            assert server_end.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+            assert client.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+def test_an_installation_added_again_covers_exactly_what_the_tool_says(server: LocalServer) -> None:
+    def admin(*arguments: str) -> str:
+        result = run_in_repository(
+            [sys.executable, "-m", "local.admin", "installation", "--user", "2", "--account", "tool-org", *arguments],
+            DYNAMODB_PORT=str(server.dynamodb_port),
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    cookie = run_in_repository(
+        [sys.executable, "-m", "local.admin", "session", "--user", "2"], DYNAMODB_PORT=str(server.dynamodb_port)
+    ).stdout.strip()
+    run_in_repository(
+        [sys.executable, "-m", "local.admin", "project", "--user", "2", "--project", "6"],
+        DYNAMODB_PORT=str(server.dynamodb_port),
+    )
+    path = IMPORTS.format(user=2, project=6)
+
+    def create(repository: str) -> int:
+        body = json.dumps({"source_type": "github", "source_path": f"tool-org/{repository}"}).encode()
+        return post(server, body, cookie.removeprefix("Cookie: "), path)[0]
+
+    assert "covering hello-world, docs" in admin("--repositories", "hello-world", "docs")
+    assert (create("docs"), create("other")) == (201, 403)
+    assert "covering all repositories" in admin()
+    assert create("other") == 201
+    assert "covering docs" in admin("--repositories", "docs")
+    assert (create("docs"), create("hello-world"), create("other")) == (201, 403, 403)
+
+
+def test_the_printed_webhook_command_works_pasted_as_it_is(server: LocalServer) -> None:
+    [printed] = [line.strip() for line in server.banner if "make webhook" in line]
+    assert printed.startswith(f"PORT={server.api_port} make webhook ARGS=")  # the fixture's port is not 3000
+    result = subprocess.run(["bash", "-c", printed], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ": 200 " in result.stdout
+    assert '"outcome":"applied"' in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "error"),
+    [
+        (["local.webhook", "events/github/no-such-file.json"], "cannot read the payload file"),
+        (
+            ["local.webhook", "events/github/ping.json", "--url", "http://127.0.0.1:9/api/github/webhooks"],
+            "nothing answers",
+        ),
+        (["local.admin", "session", "--user", "2"], "no DynamoDB answers at http://127.0.0.1:9"),
+        (["local.invoke", "events/no-such-event.json"], "cannot read the event file"),
+        (["local.invoke", "README.md"], "is not a JSON event"),
+    ],
+    ids=["webhook-no-file", "webhook-no-server", "admin-no-dynamodb", "invoke-no-file", "invoke-not-json"],
+)
+def test_a_common_mistake_with_a_tool_is_one_line_and_a_failure(command: list[str], error: str) -> None:
+    result = run_in_repository([sys.executable, "-m", *command], 120, DYNAMODB_PORT="9")
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert result.stderr.startswith("error: "), result.stderr
+    assert error in result.stderr, result.stderr
+
+
+# From the interpreter's start: while the modules load, while DynamoDB starts, while the tables are
+# made and the demo data seeded, and while serving. Every moment must end the same way, so wherever a
+# busy machine puts each of these, the assertion holds.
+@pytest.mark.parametrize("seconds", [0.05, 0.5, 1.2, 2.5, 5.0])
+def test_ctrl_c_at_any_moment_of_starting_ends_cleanly(seconds: float) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.run"],
+        cwd=ROOT,
+        env=local_environment(PORT=str(free_port()), DYNAMODB_PORT=str(free_port())),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    time.sleep(seconds)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output, output
+    assert "KeyboardInterrupt" not in output, output
