@@ -59,6 +59,14 @@ def _asset(name: str) -> Answer:
         return 503, [("content-type", _HTML)], b"<p>Swagger UI is not installed: make node-tools (needs npm).</p>"
 
 
+# Said on the page whatever the state: why the Authorize button is no use, and what the curl lines lack.
+_HOW_SESSIONS_WORK = (
+    "The API reads the <code>neptun-session</code> cookie, which Swagger UI's <b>Authorize</b> cannot set (a "
+    "page may not send a Cookie header). The curl lines below lack it: add "
+    "<code>-H &quot;Cookie: neptun-session=&lt;token&gt;&quot;</code> (<code>make run</code> prints the demo one)."
+)
+
+
 def _page(openapi_path: str, has_demo: bool, signed_in: bool) -> Answer:
     if signed_in:
         status = "Signed in with the demo session (user 1): <b>Try it out</b> sends its cookie."
@@ -67,7 +75,7 @@ def _page(openapi_path: str, has_demo: bool, signed_in: bool) -> Answer:
     else:
         status = "No demo data: add a session with make admin and set its cookie in this browser."
     page = _PAGE.format(
-        status=status,
+        status=f"{status}<br>{_HOW_SESSIONS_WORK}",
         assets=html.escape(_ASSETS_PATH),
         config=json.dumps({"url": openapi_path, "dom_id": "#swagger-ui", "deepLinking": True}),
     )

@@ -201,7 +201,14 @@ def source_path_problem(source_type: SourceType, source_path: str) -> str | None
 class UpdateImportRequest(BaseModel):
     """The JSON body of `PUT .../imports/{import_id}`: only the fields given change."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        # A whole valid body: without it a form would offer every field as "string", which is a 400.
+        json_schema_extra={
+            "examples": [{"title": "Updated GitHub Import", "description": "Updated import from GitHub repository"}]
+        },
+    )
 
     source_type: SourceType | None = Field(default=None, description="Optional; never null.")
     source_path: _RequiredText | None = Field(

@@ -35,7 +35,10 @@ _STATUSES = (400, 401, 403, 404, 412, 500, 503)
     IMPORT_PATH,
     summary="Delete an import",
     description="Deletes the import and its id claim in one atomic write. With If-Match, only if unchanged.",
-    responses={204: {"description": "Deleted; no body."}, **error_responses.openapi_error_responses(_STATUSES)},
+    responses={
+        204: {"description": "Deleted; no body.", "content": {}},
+        **error_responses.openapi_error_responses(_STATUSES),
+    },
     tags=["imports"],
 )
 def delete_project_import(

@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.models import Example
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
@@ -56,9 +57,16 @@ _gate = Gate(store)
 
 
 # The path parameters of every route, as Powertools validates them and the OpenAPI document shows them.
-UserIdParameter = Annotated[ResourceId, Path(description="The signed-in user's id.")]
-ProjectIdParameter = Annotated[ResourceId, Path(description="The project's id; it must be the user's.")]
-ImportIdParameter = Annotated[ResourceId, Path(description="The import's id, in that project.")]
+# The examples are the ids of the API documents' examples (and of `make run`'s demo data, whose /docs
+# page pre-fills a parameter from its first `examples` entry), so every route's example succeeds there.
+def _id_parameter(description: str, example: int) -> Any:
+    demo = Example(summary="the API documents' examples and make run's demo data", value=example)
+    return Path(description=description, openapi_examples={"demo": demo})
+
+
+UserIdParameter = Annotated[ResourceId, _id_parameter("The signed-in user's id.", 1)]
+ProjectIdParameter = Annotated[ResourceId, _id_parameter("The project's id; it must be the user's.", 789)]
+ImportIdParameter = Annotated[ResourceId, _id_parameter("The import's id, in that project.", 246205947048956)]
 PATH_ID_RULE = f"must be a whole number from 1 to {MAX_SAFE_INTEGER} in plain decimal digits"
 
 # Registered by call rather than as decorators so that the functions keep their types for mypy.

@@ -128,3 +128,52 @@ def test_sign_in_is_local_only_and_sets_an_http_only_cookie(server: LocalServer)
     assert "SameSite=Strict" in cookie
     handlers = (ROOT / "src").rglob("*.py")
     assert not any("/docs/sign-in" in Path(module).read_text(encoding="utf-8") for module in handlers)
+
+
+def execute_as_prefilled(browser: WebDriver, operation: WebElement) -> str:
+    """Expand an operation, press Try it out and Execute without touching a field; the status."""
+    browser.execute_script("arguments[0].scrollIntoView()", operation)
+    operation.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+    operation.find_element(By.CSS_SELECTOR, "button.try-out__btn").click()
+    operation.find_element(By.CSS_SELECTOR, "button.execute").click()
+    response: WebElement = WebDriverWait(browser, 30).until(
+        lambda _: operation.find_element(By.CSS_SELECTOR, ".live-responses-table .response")
+    )
+    return response.find_element(By.CSS_SELECTOR, ".response-col_status").text.strip()
+
+
+def test_every_routes_prefilled_example_succeeds_on_the_demo_data(browser: WebDriver) -> None:
+    running = start_local_server()  # its own: the last example deletes the demo import
+    browser.delete_all_cookies()  # cookies ignore ports: the other server's sign-in would count here
+    try:
+        browser.get(running.base_url + "/docs")
+        wait_for(browser, "#sign-in").click()
+        wait_for(browser, ".opblock-post")
+        operations = {
+            f"{element.find_element(By.CSS_SELECTOR, '.opblock-summary-method').text} "
+            f"{element.find_element(By.CSS_SELECTOR, '.opblock-summary-path').get_attribute('data-path')}": element
+            for element in browser.find_elements(By.CSS_SELECTOR, ".opblock")
+        }
+        imports = "/api/users/{user_id}/projects/{project_id}/resources/imports"
+        expected = [
+            (f"POST {imports}", "201"),
+            (f"GET {imports}", "200"),
+            (f"GET {imports}/{{import_id}}", "200"),
+            (f"PUT {imports}/{{import_id}}", "200"),
+            (f"DELETE {imports}/{{import_id}}", "204"),
+        ]
+        assert sorted(operations) == sorted(route for route, _ in expected)
+        answered = [(route, execute_as_prefilled(browser, operations[route])) for route, _ in expected]
+        assert answered == expected
+    finally:
+        browser.delete_all_cookies()
+        assert running.stop() == 0
+
+
+def test_the_page_says_how_to_sign_in_and_what_its_curl_lines_lack(server: LocalServer, browser: WebDriver) -> None:
+    browser.delete_all_cookies()
+    browser.get(server.base_url + "/docs")
+    text = wait_for(browser, "#session").text
+    assert "Sign in as the demo user" in text
+    assert "Authorize" in text  # why not Swagger's own button: it cannot set a cookie
+    assert "Cookie: neptun-session=" in text  # the curl lines the page shows carry no cookie
