@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from domain.access import RepositorySelection
 from domain.installations import Change, InstallationDelivery, InstallationService
 from dynamodb_store import keys
-from dynamodb_store.installations import DynamoDBInstallationLedger
+from dynamodb_store.installations import DynamoDBInstallationLedger, account_copy_holder
 from local.template import function_environment
 
 if TYPE_CHECKING:
@@ -102,12 +102,15 @@ def put_installation(
     put_github_link(client, user_id, installer, table=table)
     service = InstallationService(DynamoDBInstallationLedger(client, table))
     installation_id = zlib.crc32(account_login.lower().encode())
+    created_at = int(time.time())
     previous = client.get_item(TableName=table, Key=keys.account_installation_key(account_login), ConsistentRead=True)
     if "Item" in previous:
-        installation_id = int(previous["Item"]["installation_id"]["N"])
-        service.apply(_local_delivery(Change.DELETED, installation_id, account_login, installer))
+        installation_id, replaced_at = account_copy_holder(previous["Item"])
+        service.apply(_local_delivery(Change.DELETED, installation_id, account_login, installer, created_at))
         installation_id += 1
-    created = _local_delivery(Change.CREATED, installation_id, account_login, installer)
+        # The newest installation owns the login: created strictly after the one it replaces.
+        created_at = max(created_at, (replaced_at or 0) + 1)
+    created = _local_delivery(Change.CREATED, installation_id, account_login, installer, created_at)
     service.apply(
         replace(
             created,
@@ -118,7 +121,9 @@ def put_installation(
     return installation_id
 
 
-def _local_delivery(change: Change, installation_id: int, account_login: str, sender: int) -> InstallationDelivery:
+def _local_delivery(
+    change: Change, installation_id: int, account_login: str, sender: int, created_at: int
+) -> InstallationDelivery:
     delivery_id = f"local-{uuid.uuid4()}"
     return InstallationDelivery(
         delivery_id=delivery_id,
@@ -127,5 +132,5 @@ def _local_delivery(change: Change, installation_id: int, account_login: str, se
         installation_id=installation_id,
         account_login=account_login,
         sender_github_user_id=sender,
-        installation_created_at=int(time.time()),
+        installation_created_at=created_at,
     )

@@ -43,6 +43,8 @@ _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
 _CLAIM, _BODY_CLAIM, _STATE, _COPY = 0, 1, 2, 3
 # `installation.created_at` (epoch seconds), on the state and the account copy: who owns a login.
 _CREATED_AT = "installation_created_at"
+# On an account copy whose installation was uninstalled: it covers nothing.
+_UNINSTALLED = "uninstalled"
 _THROTTLED = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
 
 
@@ -76,6 +78,20 @@ def coverage_from_item(item: Mapping[str, Any]) -> GithubInstallation:
         )
     except (KeyError, ValueError, TypeError) as broken:
         raise StoredItemInvalid("GitHub installation item does not have the documented shape") from broken
+
+
+def account_copy_from_item(item: Mapping[str, Any]) -> GithubInstallation | None:
+    """What a create reads under a login: the installation's coverage, or None once it was uninstalled
+    (the copy is then kept as a marker of the login's newest installation, covering nothing)."""
+    if item.get(_UNINSTALLED, {}).get("BOOL"):
+        return None
+    return coverage_from_item(item)
+
+
+def account_copy_holder(item: Mapping[str, Any]) -> tuple[int, int | None]:
+    """Whose an account copy is: its installation id and that installation's creation time, if known."""
+    created_at = item.get(_CREATED_AT)
+    return int(item["installation_id"]["N"]), int(created_at["N"]) if created_at else None
 
 
 def link_check(data_table: str, github_user_id: int, neptun_user_id: int) -> TransactWriteItemTypeDef:
@@ -158,7 +174,7 @@ class DynamoDBInstallationLedger:
         if put_copy:
             transaction.append(self._account_put(state))
         if released is not None:
-            transaction.append(self._account_release(state.coverage.installation_id, released))
+            transaction.append(self._account_left(state, released))
         return transaction
 
     def _claim(
@@ -223,13 +239,38 @@ class DynamoDBInstallationLedger:
             }
         }
 
-    def _account_release(self, installation_id: int, login: str) -> TransactWriteItemTypeDef:
+    def _account_left(self, state: InstallationState, login: str) -> TransactWriteItemTypeDef:
+        """The copy under a login this installation leaves, changed only while it is still this one's.
+
+        After a rename the login is free for another account: the copy goes. After an uninstall it
+        stays as a marker covering nothing, with the creation time, so that a late delivery of an
+        older installation of that account cannot take the login back (domain: `owns_login`)."""
+        installation: AttributeValueTypeDef = {"N": str(state.coverage.installation_id)}
+        held_by_this_one = f"attribute_not_exists({keys.PARTITION_KEY}) OR installation_id = :id"
+        key = keys.account_installation_key(login)
+        if not state.deleted:
+            return {
+                "Delete": {
+                    "TableName": self._data_table,
+                    "Key": key,
+                    "ConditionExpression": held_by_this_one,
+                    "ExpressionAttributeValues": {":id": installation},
+                }
+            }
+        marker = key | {
+            "entity_type": {"S": "github_account_installation"},
+            "installation_id": installation,
+            "account_login": {"S": state.coverage.account_login},
+            _UNINSTALLED: {"BOOL": True},
+        }
+        if state.created_at is not None:
+            marker[_CREATED_AT] = {"N": str(state.created_at)}
         return {
-            "Delete": {
+            "Put": {
                 "TableName": self._data_table,
-                "Key": keys.account_installation_key(login),
-                "ConditionExpression": f"attribute_not_exists({keys.PARTITION_KEY}) OR installation_id = :id",
-                "ExpressionAttributeValues": {":id": {"N": str(installation_id)}},
+                "Item": marker,
+                "ConditionExpression": held_by_this_one,
+                "ExpressionAttributeValues": {":id": installation},
             }
         }
 

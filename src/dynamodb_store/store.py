@@ -35,7 +35,7 @@ from domain.models import (
     format_utc_timestamp,
 )
 from dynamodb_store import keys
-from dynamodb_store.installations import StoredItemInvalid, coverage_from_item, is_link_refusal, link_check
+from dynamodb_store.installations import StoredItemInvalid, account_copy_from_item, is_link_refusal, link_check
 from dynamodb_store.throttling import is_throttling
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class DynamoDBImportStore:
         except ClientError as error:
             raise _busy_or_itself(error) from error
         found = items.get(self._data_table, [])
-        return coverage_from_item(found[0]) if found else None
+        return account_copy_from_item(found[0]) if found else None
 
     def list_imports(self, project: ProjectKey, query: ImportsQuery) -> ImportsSlice:
         # One more than the page is asked for, so that "more" is known without a second page.
@@ -383,7 +383,7 @@ def _access_facts(
     return AccessFacts(
         session=_session(session_items[0]) if session_items else None,
         project_exists=project_exists,
-        installation=coverage_from_item(installation_items[0]) if installation_items else None,
+        installation=account_copy_from_item(installation_items[0]) if installation_items else None,
         stored_import=_stored_import(import_items[0]) if import_items else None,
     )
 

@@ -131,6 +131,19 @@ def test_a_newer_installation_takes_the_login_even_before_the_old_ones_deletion_
     assert answers(other_user) == LIVE_ONLY
 
 
+@pytest.mark.parametrize("late", LATE_OLD_EVENTS)
+def test_once_the_live_one_is_uninstalled_too_a_late_old_event_takes_nothing_back(other_user: str, late: str) -> None:
+    deliver(installation_payload("installation.created", OLD))
+    deliver(installation_payload("installation.created", LIVE))
+    assert deliver(installation_payload("installation.deleted", LIVE)).status == 200
+    event, body = delivery_of("late old event", late)
+    assert deliver(body, event=event).json()["outcome"] == "superseded"
+    assert set(answers(other_user).values()) == {403}, "nobody's: the account has no installation now"
+    newer = Installation(404, "2025-01-01T00:00:00Z", OTHER_INSTALLER, None)
+    assert deliver(installation_payload("installation.created", newer)).json()["outcome"] == "applied"
+    assert answers(other_user)["user 2, secret"] == 201, "a newer installation takes the login"
+
+
 def test_an_unknown_installation_first_seen_by_a_rename_takes_no_held_login(other_user: str) -> None:
     deliver(installation_payload("installation.created", LIVE))
     renamed = payload("installation_target.renamed")  # carries no created_at
