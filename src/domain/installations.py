@@ -15,7 +15,9 @@ whatever order the deliveries of one installation arrive in, as far as the deliv
   is the live one and owns the login's account copy, the item a create reads. A delivery of any other
   installation id still changes that installation's own state, but never overwrites or removes the copy
   (`DeliveryOutcome.SUPERSEDED`). Equal creation times keep the holder; an installation whose creation
-  time no delivery has told yet (a rename delivered first) takes only a login nobody holds.
+  time no delivery has told yet (a rename delivered first) takes only a login nobody holds. An
+  uninstall leaves the copy as a marker covering nothing, with its creation time, so that older
+  installations stay out once the live one is gone too; a rename frees the old login.
 - Identical signed bytes count once: the signature does not cover `X-GitHub-Delivery`, so a captured
   body replayed under a new delivery id is a duplicate too (its SHA-256 is claimed with the delivery id).
 
@@ -139,7 +141,8 @@ class InstallationLedger(Protocol):
         """Claim the delivery id and body digest and store `state` as version `expected_version + 1`,
         atomically, in one request, with the account copy a create reads (none for a deleted
         installation) unless the login is owned by another installation (`owns_login`), removing the
-        copy under `left_login` (the login a rename or deletion left) while it is still this one's.
+        copy under `left_login` (the login a rename left) or marking it uninstalled (a deletion) while it
+        is still this one's.
         Returns False when another installation owns the login (its copy was left as it is). Raises
         DeliveryAlreadyApplied or InstallationChangedMeanwhile, writing nothing."""
         ...
