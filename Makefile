@@ -21,11 +21,13 @@ export UV_NO_PROGRESS := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help install node-tools sam-tools test check unit lint typecheck validate build requirements lock run invoke admin webhook bench deploy smoke clean openapi
+.PHONY: help install node-tools sam-tools test check fmt unit lint typecheck validate build requirements lock run invoke admin webhook bench deploy smoke clean openapi
 
 help:
 	@echo "make run        serve the API locally on http://127.0.0.1:3000 (embedded DynamoDB, demo data)"
 	@echo "make test       install everything and run every check (lint, types, tests, SAM validate and build)"
+	@echo "make check      the inner loop: ruff, the formatting check, mypy and the unit tests (no AWS, no servers)"
+	@echo "make fmt        format the code and apply ruff's safe fixes"
 	@echo "make invoke EVENT=events/201-github-import.json   run the handler on one event, locally"
 	@echo "make admin ARGS='session --user 2'               add local sessions, projects, installations"
 	@echo "make webhook ARGS='events/github/installation.created.json'  sign and send a GitHub delivery to make run"
@@ -57,6 +59,17 @@ $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 sam-tools: $(SAM_VENV)/bin/sam
 
 test: install node-tools sam-tools lint typecheck unit validate build
+
+# The inner loop: what a change breaks most often, without servers, browsers or AWS stand-ins.
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy src local tests examples bench
+	$(VENV)/bin/pytest -q tests/unit
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 lint: install node-tools
 	$(VENV)/bin/ruff check .
