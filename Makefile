@@ -21,7 +21,7 @@ export UV_NO_PROGRESS := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help install node-tools sam-tools test check fmt unit lint typecheck validate build requirements lock run invoke admin webhook bench deploy smoke clean openapi
+.PHONY: help prerequisites install node-tools sam-tools test check fmt unit lint typecheck validate build requirements lock run invoke admin webhook bench deploy smoke clean openapi
 
 help:
 	@echo "make run        serve the API locally on http://127.0.0.1:3000 (embedded DynamoDB, demo data)"
@@ -58,7 +58,11 @@ $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 
 sam-tools: $(SAM_VENV)/bin/sam
 
-test: install node-tools sam-tools lint typecheck unit validate build
+# Java, Node.js, Chromium and curl first: one line naming what is missing, before anything installs.
+prerequisites:
+	@tools/prerequisites.sh --check
+
+test: prerequisites install node-tools sam-tools lint typecheck unit validate build
 
 # The inner loop: what a change breaks most often, without servers, browsers or AWS stand-ins.
 check: install
