@@ -19,6 +19,7 @@ import pytest
 from local.cloudformation import Evaluator, parameter_values
 from local.template import load_template, long_form
 from tests.cloudformation import resolved
+from tests.iam_policy import as_list
 from tests.test_samconfig import deploy_settings, overrides
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,10 +45,6 @@ def statements(environment: str, role: str) -> list[dict[str, Any]]:
     for policy in deployed_roles(environment)[role]["Properties"]["Policies"]:
         found.extend(policy["PolicyDocument"]["Statement"])
     return found
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 @dataclass(frozen=True)

@@ -90,8 +90,12 @@ def account_copy_from_item(item: Mapping[str, Any]) -> GithubInstallation | None
 
 def account_copy_holder(item: Mapping[str, Any]) -> tuple[int, int | None]:
     """Whose an account copy is: its installation id and that installation's creation time, if known."""
+    return int(item["installation_id"]["N"]), _created_at_of(item)
+
+
+def _created_at_of(item: Mapping[str, Any]) -> int | None:
     created_at = item.get(_CREATED_AT)
-    return int(item["installation_id"]["N"]), int(created_at["N"]) if created_at else None
+    return int(created_at["N"]) if created_at else None
 
 
 def link_check(data_table: str, github_user_id: int, neptun_user_id: int) -> TransactWriteItemTypeDef:
@@ -296,12 +300,11 @@ def _state_attributes(state: InstallationState) -> dict[str, AttributeValueTypeD
 
 def _state(item: Mapping[str, Any]) -> InstallationState:
     try:
-        created_at = item.get(_CREATED_AT)
         return InstallationState(
             coverage=coverage_from_item(item),
             deleted=bool(item.get("deleted", {"BOOL": False})["BOOL"]),
             removed_before_created=_names(item.get("removed_before_created")),
-            created_at=int(created_at["N"]) if created_at else None,
+            created_at=_created_at_of(item),
         )
     except (KeyError, TypeError) as broken:
         raise StoredItemInvalid("GitHub installation state item does not have the documented shape") from broken
