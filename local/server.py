@@ -108,7 +108,7 @@ class LocalApi:
 def openapi_json() -> str:
     """The API's OpenAPI document as served and as committed in docs/openapi.json.
 
-    The imports API only: the webhook route's contract is GitHub's (README, GitHub App installations).
+    The imports API only: the webhook route's contract is GitHub's (docs/github-app.md).
     """
     modules = [route.handler.rpartition(".")[0] for route in http_api_routes() if not route.is_github_webhook]
     return json.dumps(openapi_document(modules), indent=2, ensure_ascii=False) + "\n"
@@ -230,11 +230,10 @@ def banner(settings: LocalSettings, token: str | None, backend: Backend | None, 
             f'    -H "Cookie: neptun-session={token}" \\',
             f"    -d '{body}'",
             "",
-            "List the project's imports (docs: README, The HTTP contract):",
+            "List the project's imports (docs: docs/http-contract.md):",
             f'  curl -i "{base_url}{path}" -H "Accept: application/json" -H "Cookie: neptun-session={token}"',
             "",
-            "Replay a signed GitHub delivery (installs the app on Codertocat for the demo user; README, GitHub App"
-            " installations):",
+            "Replay a signed GitHub delivery (installs the app on Codertocat for the demo user; docs/github-app.md):",
             f"  {_webhook_command(settings)}",
         ]
     lines += ["", "Ctrl-C stops it. Requests are logged one a line; the handler's JSON logs and metrics follow them."]

@@ -52,6 +52,11 @@ class RequestCounter:
         return len(self.operations)
 
 
+# One client for the whole run (making one loads botocore's service model, about 0.1 s): moto
+# intercepts every client made after it is imported, whichever mock_aws() is active.
+_parameter_store = boto3.client("ssm")
+
+
 @pytest.fixture
 def dynamodb() -> Iterator[DynamoDBClient]:
     """moto's DynamoDB with every table of template.yaml; the handler's own client talks to it. Also
@@ -59,7 +64,7 @@ def dynamodb() -> Iterator[DynamoDBClient]:
     with moto.mock_aws():
         client = create_import.dynamodb
         create_tables(client)
-        boto3.client("ssm").put_parameter(
+        _parameter_store.put_parameter(
             Name=function_environment("GithubWebhookFunction")["GITHUB_WEBHOOK_SECRET_PARAMETER"],
             Value=DEMO_WEBHOOK_SECRET,
             Type="SecureString",

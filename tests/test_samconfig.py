@@ -17,9 +17,16 @@ CONFIG = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
 STAGES = ["dev", "prod"]
 
 
-def deploy_settings(stage: str) -> dict[str, Any]:
-    settings: dict[str, Any] = CONFIG[stage]["deploy"]["parameters"]
+def command_settings(stage: str, command: str) -> dict[str, Any]:
+    """What `sam <command> --config-env <stage>` reads: the stage's global parameters, then its own."""
+    stage_config = CONFIG[stage]
+    own: dict[str, Any] = stage_config.get(command, {}).get("parameters", {})
+    settings: dict[str, Any] = stage_config["global"]["parameters"] | own
     return settings
+
+
+def deploy_settings(stage: str) -> dict[str, Any]:
+    return command_settings(stage, "deploy")
 
 
 def overrides(stage: str) -> dict[str, str]:
@@ -72,3 +79,13 @@ def test_make_deploy_deploys_the_built_template_with_the_stages_settings(stage: 
     assert f"--config-env {stage}" in deploy
     assert f"--config-file {ROOT}/samconfig.toml" in deploy
     assert "--template-file .aws-sam/build/template.yaml" in deploy
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_make_delete_deletes_the_stack_make_deploy_deploys(stage: str) -> None:
+    assert command_settings(stage, "delete")["stack_name"] == deploy_settings(stage)["stack_name"]
+    assert command_settings(stage, "delete")["region"] == deploy_settings(stage)["region"]
+    result = subprocess.run(
+        ["make", "-n", "delete", f"STAGE={stage}"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert f"delete --config-file {ROOT}/samconfig.toml --config-env {stage}" in result.stdout

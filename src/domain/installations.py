@@ -23,7 +23,7 @@ whatever order the deliveries of one installation arrive in, as far as the deliv
 
 What the deliveries do not allow: two changes of the same repository (or two suspensions, or two
 renames) delivered in the opposite order end as the later-delivered one says. GitHub's payloads carry
-no sequence number to order them by (README, GitHub App installations).
+no sequence number to order them by (docs/github-app.md).
 
 Whose installation it is: the Neptun user linked to the GitHub user who installed it (`created`'s
 sender). The link is the login service's item; a create checks it in its own write, so an installation

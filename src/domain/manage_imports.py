@@ -140,7 +140,7 @@ class ImportManager:
     def _installer_of_new_source(self, found: _Found, body: UpdateImportRequest) -> int | None:
         """For a changed `github` source: the installer whose link the write must find (else the refusal).
 
-        A title/description change alone does not re-check the installation (README, Updating).
+        A title/description change alone does not re-check the installation (docs/http-contract.md, Change).
         """
         source_type, source_path = _new_source(found.stored.import_, body)
         if not {"source_type", "source_path"} & body.model_fields_set:

@@ -82,7 +82,7 @@ def create_project_import(
 def _count_created(created: ProjectImport) -> None:
     # One EMF line per created import, which is also its log line: the import id rides along as
     # metadata (searchable in Logs Insights, not a dimension). A second, plain log line would double
-    # the per-request cost (see README, Performance). Namespace and service: POWERTOOLS_* variables.
+    # the per-request cost (see docs/performance.md). Namespace and service: POWERTOOLS_* variables.
     metrics.add_dimension(name="source_type", value=created.source_type.value)
     metrics.add_metric(name="ImportCreated", unit=MetricUnit.Count, value=1)
     metrics.add_metadata(key="import_id", value=created.id)

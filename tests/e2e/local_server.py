@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import signal
@@ -18,11 +19,34 @@ ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "Ctrl-C stops it."
 
 
+# Each pytest-xdist worker (and each backend's run, which may overlap another's) takes ports from its
+# own block below Linux's ephemeral range (32768-60999), so that no two servers of the suite, and no
+# outgoing connection, are handed the same port between the check here and the server's own bind.
+_PORTS_PER_BLOCK = 500
+_FIRST_PORT = 20000
+_BACKEND_BLOCKS = {"moto": 0, "local": 12}
+
+
+def _port_block() -> range:
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    block = _BACKEND_BLOCKS.get(os.environ.get("DYNAMODB", ""), 24) + worker
+    start = _FIRST_PORT + block * _PORTS_PER_BLOCK
+    return range(start, start + _PORTS_PER_BLOCK)
+
+
+_unused_ports = itertools.cycle(_port_block())
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port of this worker's block that nothing listens on, never the same twice in a row."""
+    for port in itertools.islice(_unused_ports, _PORTS_PER_BLOCK):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_port_block()}")
 
 
 def local_environment(**overrides: str) -> dict[str, str]:

@@ -21,6 +21,8 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.e2e.local_server import ROOT, LocalServer, start_local_server
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 # Set to a path to keep the screenshot (the README's is made this way).
 SCREENSHOT = os.environ.get("DOCS_SCREENSHOT")

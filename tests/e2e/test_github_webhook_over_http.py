@@ -59,7 +59,7 @@ def test_the_banner_names_the_webhook_url_and_the_demo_secret(server: LocalServe
 
 
 def test_every_fixture_delivery_drives_the_create_path(server: LocalServer) -> None:
-    # The order a user's actions on GitHub would produce them; each step's creates as the README says.
+    # The order a user's actions on GitHub would produce them; each step's creates as docs/github-app.md says.
     steps: list[tuple[str, dict[str, int]]] = [
         ("installation.created", {"Codertocat/Hello-World": 201, "Codertocat/Space": 403}),
         ("installation_repositories.added", {"Codertocat/Space": 201}),

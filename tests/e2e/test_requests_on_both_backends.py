@@ -13,7 +13,9 @@ from bench.cost import ROUTE_OUTCOMES, measure_on_dynamodb_local
 from local.dynamodb_local import DynamoDBLocal, unavailable_reason
 from tests.e2e.local_server import run_in_repository
 
-# The budget of each outcome, as the README's Performance table states it.
+pytestmark = pytest.mark.both_backends
+
+# The budget of each outcome, as docs/http-contract.md's table and docs/performance.md state it.
 EXPECTED = {
     "create": ["BatchGetItem", "TransactWriteItems"],
     "no session": ["BatchGetItem"],

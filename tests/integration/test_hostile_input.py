@@ -58,7 +58,7 @@ def assert_well_formed(response: HttpResponse) -> None:
         assert body["statusCode"] == response.status
         assert isinstance(body["message"], str)
         assert body["message"]
-    if response.status == 400:  # the README: every 400 names what is invalid, in a bounded list
+    if response.status == 400:  # docs/http-contract.md: every 400 names what is invalid, in a bounded list
         assert 1 <= len(body["errors"]) <= MAX_LISTED_FIELD_ERRORS, response.text
         assert all(error["field"] and error["message"] for error in body["errors"])
 

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.usefixtures("demo_token")
 
 
 def forged_cursor(last_id: object, order: str = "asc", source_type: str | None = None) -> str:
-    """A cursor built by hand the way the README describes its format, with a matching check."""
+    """A cursor built by hand the way docs/http-contract.md describes its format, with a matching check."""
     fields = [1, DEMO_USER_ID, DEMO_PROJECT_ID, source_type, order, last_id]
     check = hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()[:16]
     text = json.dumps([*fields, check], separators=(",", ":"))

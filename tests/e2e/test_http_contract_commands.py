@@ -1,7 +1,7 @@
-"""The README's HTTP contract examples, run in the order the README gives them, against `make run`.
+"""The HTTP contract page's examples (docs/http-contract.md), run in the order it gives them, against `make run`.
 
-Each `sh` block of the section (and the example command after the clients' table) runs as printed,
-but for the server's address: a reader who follows the README from top to bottom must see each one
+Each `sh` block of the page (and the example command after the clients' table) runs as printed,
+but for the server's address: a reader who follows the page from top to bottom must see each one
 succeed, so no example may break a later one (say, by deleting the import a later one reads).
 """
 
@@ -13,10 +13,9 @@ from pathlib import Path
 
 from tests.e2e.local_server import ROOT, LocalServer, local_environment, start_local_server
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-SECTION = README[README.index("## The HTTP contract") : README.index("## GitHub App installations")]
-BLOCKS = re.findall(r"```sh\n(.*?)```", SECTION, re.DOTALL)
-[EXAMPLE] = re.findall(r"For example: `(NEPTUN_SESSION=[^`]+)`", SECTION)
+PAGE = (ROOT / "docs" / "http-contract.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```sh\n(.*?)```", PAGE, re.DOTALL)
+[EXAMPLE] = re.findall(r"For example: `(NEPTUN_SESSION=[^`]+)`", PAGE)
 PRINTED_ADDRESS = "http://127.0.0.1:3000"
 
 
@@ -33,13 +32,13 @@ def run(command: str, server: LocalServer) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_section_has_its_examples() -> None:
+def test_the_page_has_its_examples() -> None:
     assert len(BLOCKS) >= 4
     assert any("-X DELETE" in block for block in BLOCKS)
     assert Path(ROOT / EXAMPLE.split()[-2]).exists()
 
 
-def test_every_example_succeeds_in_the_order_the_readme_gives() -> None:
+def test_every_example_succeeds_in_the_order_the_page_gives() -> None:
     running = start_local_server()
     try:
         for command in [*BLOCKS, EXAMPLE]:
