@@ -26,6 +26,9 @@ def one_request_at_a_time(app: WSGIApplication) -> WSGIApplication:
     return serialized
 
 
+_SHUTDOWN_POLL_SECONDS = 0.02
+
+
 class EmbeddedDynamoDB:
     """Binds when created, so a port in use fails at once (moto's ThreadedMotoServer would hang)."""
 
@@ -33,7 +36,7 @@ class EmbeddedDynamoDB:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per DynamoDB call
         app = one_request_at_a_time(DomainDispatcherApplication(create_backend_app))
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-dynamodb", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="embedded-dynamodb", daemon=True)
 
     @property
     def endpoint(self) -> str:
@@ -42,6 +45,10 @@ class EmbeddedDynamoDB:
 
     def start(self) -> None:
         self._thread.start()
+
+    def _serve(self) -> None:
+        # stop() returns within one poll interval; the default, 0.5 s, was a quarter of a `make invoke`.
+        self._server.serve_forever(poll_interval=_SHUTDOWN_POLL_SECONDS)
 
     def stop(self) -> None:
         if self._thread.is_alive():  # shutdown() would wait forever for a loop that never started

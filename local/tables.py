@@ -28,3 +28,13 @@ def create_tables(client: DynamoDBClient) -> list[str]:
                 TableName=name, TimeToLiveSpecification={"AttributeName": time_to_live[name], "Enabled": True}
             )
     return names
+
+
+def delete_tables(client: DynamoDBClient) -> None:
+    """Delete every table of the template that exists (only ever an embedded DynamoDB's)."""
+    existing = set(client.list_tables()["TableNames"])
+    for request in create_table_requests():
+        name = request["TableName"]
+        if name in existing:
+            client.delete_table(TableName=name)
+            client.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})

@@ -78,6 +78,7 @@ class LocalServer:
     banner: list[str] = field(default_factory=list)
     stdout_lines: list[str] = field(default_factory=list)  # everything, the banner and the handler's logs
     stderr_lines: list[str] = field(default_factory=list)
+    _stderr_arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -104,12 +105,24 @@ class LocalServer:
                 break
         return "\n".join(lines)
 
+    def keep_stderr_line(self, line: str) -> None:
+        with self._stderr_arrived:
+            self.stderr_lines.append(line)
+            self._stderr_arrived.notify_all()
+
+    def stderr_lines_matching(self, matches: Callable[[str], bool], timeout: float = 10) -> list[str]:
+        """The server's stderr lines that match, waiting for the first to arrive: the server writes its
+        request log line after the response, and a thread reads it, so it may come after the answer."""
+
+        def found() -> list[str]:
+            return [line for line in self.stderr_lines if matches(line)]
+
+        with self._stderr_arrived:
+            self._stderr_arrived.wait_for(found, timeout)
+            return found()
+
     def stderr_lines_containing(self, text: str, timeout: float = 10) -> list[str]:
-        """The server's stderr lines with `text`, waiting for the first to arrive (it is read in a thread)."""
-        deadline = time.monotonic() + timeout
-        while not (found := [line for line in self.stderr_lines if text in line]) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return found
+        return self.stderr_lines_matching(lambda line: text in line, timeout)
 
     def stop(self) -> int:
         if self.process.poll() is None:
@@ -144,7 +157,7 @@ def start_local_server(
         ready.put(line)
 
     threading.Thread(target=_pump, args=(process.stdout, keep_stdout, lambda: ready.put(None)), daemon=True).start()
-    threading.Thread(target=_pump, args=(process.stderr, server.stderr_lines.append, None), daemon=True).start()
+    threading.Thread(target=_pump, args=(process.stderr, server.keep_stderr_line, None), daemon=True).start()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

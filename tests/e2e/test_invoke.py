@@ -1,10 +1,15 @@
-"""`make invoke EVENT=...`: every file in events/ through the Docker-free `sam local invoke`."""
+"""`make invoke EVENT=...`: every file in events/ through the Docker-free `sam local invoke`.
+
+All the events run in one `local.invoke` process (one DynamoDB start instead of one per event, each
+event on fresh demo data), and the single-event form, whose stdout is the response alone, runs too.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,13 +18,43 @@ from tests.e2e.local_server import ROOT, run_in_repository
 EVENTS = sorted((ROOT / "events").glob("[0-9][0-9][0-9]-*.json"))
 
 
-@pytest.mark.parametrize("event_file", EVENTS, ids=[path.stem for path in EVENTS])
-def test_invoke_prints_the_lambda_response_with_the_intended_status(event_file: Path) -> None:
-    result = run_in_repository([sys.executable, "-m", "local.invoke", str(event_file.relative_to(ROOT))])
+def invoke(*event_files: Path) -> str:
+    names = [str(event_file.relative_to(ROOT)) for event_file in event_files]
+    result = run_in_repository([sys.executable, "-m", "local.invoke", *names], 300)
     assert result.returncode == 0, result.stderr
-    response = json.loads(result.stdout)  # stdout is the response alone; logs and metrics go to stderr
+    return result.stdout  # the responses alone; logs and metrics go to stderr
+
+
+@pytest.fixture(scope="module")
+def responses() -> dict[str, dict[str, Any]]:
+    """The response to each event, from one `make invoke EVENT='events/[0-9]*.json'`."""
+    lines = [json.loads(line) for line in invoke(*EVENTS).splitlines()]
+    assert [line["event"] for line in lines] == [str(path.relative_to(ROOT)) for path in EVENTS]
+    return {Path(line["event"]).name: line["response"] for line in lines}
+
+
+def assert_intended(event_file: Path, response: dict[str, Any]) -> None:
     assert response["statusCode"] == int(event_file.name[:3])
     if response["statusCode"] == 204:
         assert not response.get("body")
     else:
         assert json.loads(response["body"])
+
+
+@pytest.mark.parametrize("event_file", EVENTS, ids=[path.stem for path in EVENTS])
+def test_invoke_prints_the_lambda_response_with_the_intended_status(
+    event_file: Path, responses: dict[str, dict[str, Any]]
+) -> None:
+    assert_intended(event_file, responses[event_file.name])
+
+
+@pytest.mark.parametrize("name", ["201-github-import", "204-delete-import", "401-github-webhook-wrong-signature"])
+def test_one_event_prints_its_response_alone(name: str) -> None:
+    event_file = ROOT / "events" / f"{name}.json"
+    assert_intended(event_file, json.loads(invoke(event_file)))
+
+
+def test_each_event_of_a_run_sees_fresh_demo_data() -> None:
+    deleted_first = [ROOT / "events" / "204-delete-import.json", ROOT / "events" / "200-get-import.json"]
+    statuses = [json.loads(line)["response"]["statusCode"] for line in invoke(*deleted_first).splitlines()]
+    assert statuses == [204, 200]  # the demo import the first event deleted is back for the second

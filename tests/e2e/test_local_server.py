@@ -81,6 +81,24 @@ def test_the_printout_names_the_api_dynamodb_and_demo_cookie(server: LocalServer
     assert server.session_token
 
 
+def test_the_readme_shows_the_banner_make_run_prints(server: LocalServer) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```text\nNeptun imports service is running locally.") + len("```text\n")
+    shown = readme[start : readme.index("```", start)].rstrip("\n").splitlines()
+    # The README shows the default ports; this server has its own, and the webhook line says so.
+    expected = [
+        line.replace("http://127.0.0.1:3000", server.base_url)
+        .replace("http://127.0.0.1:8000", server.dynamodb_endpoint)
+        .replace("  make webhook ", f"  PORT={server.api_port} make webhook ")
+        for line in shown
+    ]
+    printed = server.banner
+    if os.environ.get("DYNAMODB") == "moto":  # the README shows DynamoDB Local, make run's first choice
+        printed = [line for line in printed if not line.lstrip().startswith(("DynamoDB:", "Notice:"))]
+        expected = [line for line in expected if not line.lstrip().startswith("DynamoDB:")]
+    assert printed == expected
+
+
 def run_example(server: LocalServer, *command: str) -> dict[str, Any]:
     """Run one of the API document's examples against the server; return the body it printed."""
     result = run_in_repository(list(command), NEPTUN_API=server.base_url, NEPTUN_SESSION=server.session_token)
@@ -180,8 +198,8 @@ def test_openapi_json_describes_the_body_the_201_and_the_errors(server: LocalSer
 
 def test_each_request_is_logged_with_method_path_status_and_milliseconds(server: LocalServer) -> None:
     httpx.get(server.base_url + "/openapi.json")
-    assert any(
-        line.startswith("GET /openapi.json 200 ") and line.rstrip().endswith(" ms") for line in server.stderr_lines
+    assert server.stderr_lines_matching(
+        lambda line: line.startswith("GET /openapi.json 200 ") and line.rstrip().endswith(" ms")
     )
 
 
