@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from local.template import every_function_environment, function_environment
@@ -23,6 +24,7 @@ os.environ.update(
 )
 
 import boto3  # noqa: E402
+import botocore.endpoint  # noqa: E402
 import moto  # noqa: E402 - moto must be imported before any boto3 client exists to intercept it
 import pytest  # noqa: E402
 
@@ -86,6 +88,24 @@ def iam_allows_every_request() -> Iterator[IamGuard]:
     for client in clients:
         client.meta.events.unregister("before-parameter-build.dynamodb", guard)
     assert not guard.refused, "IAM would refuse:\n" + "\n".join(guard.refused)
+
+
+@dataclass
+class RetryBackoff:
+    """The pauses botocore's retries took between attempts, in seconds, in the order it took them."""
+
+    waits: list[float] = field(default_factory=list)
+
+
+@pytest.fixture(autouse=True)
+def retry_backoff(monkeypatch: pytest.MonkeyPatch) -> RetryBackoff:
+    """botocore's retry backoff (standard mode: up to 2 then 4 s of jitter between the 3 attempts) is
+    recorded instead of slept: the attempts and their outcome are what the tests check, and sleeping
+    them cost the suite minutes. endpoint.py is the only botocore module that sleeps for a retry, and
+    `time.sleep` is all it uses of `time`."""
+    backoff = RetryBackoff()
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=backoff.waits.append))
+    return backoff
 
 
 @pytest.fixture

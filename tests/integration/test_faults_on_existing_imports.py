@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.api_client import FOLDER_IMPORT, HttpResponse, call, import_path, imports_path, post_imports
+from tests.conftest import RetryBackoff
 from tests.dynamodb_faults import ATTEMPTS, FAULTS, SECRET, THROTTLING
 
 if TYPE_CHECKING:
@@ -64,12 +65,19 @@ def test_one_transient_fault_is_retried_and_the_route_succeeds(
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize(("route", "operation"), CASES)
 def test_a_persistent_fault_is_a_clean_error_and_changes_nothing(
-    route: str, operation: str, fault: str, faults: FaultInjector, existing: int, dynamodb: DynamoDBClient
+    route: str,
+    operation: str,
+    fault: str,
+    faults: FaultInjector,
+    existing: int,
+    dynamodb: DynamoDBClient,
+    retry_backoff: RetryBackoff,
 ) -> None:
     before = stored_state(existing)
     faults.fail(operation, fault, times=ATTEMPTS)
     response = send(route, existing)
     faults.times = 0  # let the check below through
+    assert len(retry_backoff.waits) == ATTEMPTS - 1  # botocore backed off between its attempts
     if fault in THROTTLING:
         assert response.status == 503, response.text
         assert response.headers["retry-after"] == "1"
