@@ -22,15 +22,18 @@ READY_LINE = "Ctrl-C stops it."
 # Each pytest-xdist worker (and each backend's run, which may overlap another's) takes ports from its
 # own block below Linux's ephemeral range (32768-60999), so that no two servers of the suite, and no
 # outgoing connection, are handed the same port between the check here and the server's own bind.
-_PORTS_PER_BLOCK = 500
+_PORTS_PER_BLOCK = 200
+_MOST_WORKERS = 20  # per backend: 3 bands of 20 blocks fit between 20000 and 32000
 _FIRST_PORT = 20000
-_BACKEND_BLOCKS = {"moto": 0, "local": 12}
+_BANDS = {"moto": 0, "local": 1}  # any other DYNAMODB (unset: make run's own choice) gets band 2
 
 
 def _port_block() -> range:
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-    block = _BACKEND_BLOCKS.get(os.environ.get("DYNAMODB", ""), 24) + worker
-    start = _FIRST_PORT + block * _PORTS_PER_BLOCK
+    if worker >= _MOST_WORKERS:
+        raise RuntimeError(f"at most {_MOST_WORKERS} pytest-xdist workers have ports of their own (WORKERS=...)")
+    band = _BANDS.get(os.environ.get("DYNAMODB", ""), 2)
+    start = _FIRST_PORT + (band * _MOST_WORKERS + worker) * _PORTS_PER_BLOCK
     return range(start, start + _PORTS_PER_BLOCK)
 
 
