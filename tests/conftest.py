@@ -99,9 +99,10 @@ class RetryBackoff:
 
 @pytest.fixture(autouse=True)
 def retry_backoff(monkeypatch: pytest.MonkeyPatch) -> RetryBackoff:
-    """botocore's retry backoff (standard mode: up to 2 then 4 s of jitter between the 3 attempts) is
-    recorded instead of slept: the attempts and their outcome are what the tests check, and sleeping
-    them cost the suite minutes. endpoint.py is the only botocore module that sleeps for a retry, and
+    """botocore's retry backoff (standard mode, between the 3 attempts: a random part of 1 s then 2 s
+    after throttling, of 25 then 50 ms after other DynamoDB errors) is recorded instead of slept: the
+    attempts and their outcome are what the tests check, and sleeping them cost the suite about a
+    minute of its work. endpoint.py is the only botocore module that sleeps for a retry, and
     `time.sleep` is all it uses of `time`."""
     backoff = RetryBackoff()
     monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=backoff.waits.append))

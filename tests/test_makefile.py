@@ -43,3 +43,21 @@ def test_the_pre_commit_hooks_pass_without_fetching_anything(tmp_path: Path) -> 
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.findall(r"^(ruff [a-z]+)\b.*Passed$", result.stdout, re.MULTILINE) == ["ruff check", "ruff format"]
     assert not (tmp_path / "cache" / "repo").exists()
+
+
+def test_make_test_names_missing_api_documents_in_one_line_before_anything_installs(tmp_path: Path) -> None:
+    missing = tmp_path / "no-shared" / "api"
+    result = subprocess.run(
+        ["make", "-s", "prerequisites", f"API_DOCUMENTS={missing}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    named, *make_says = result.stderr.strip().splitlines()  # then make's own "*** [...] Error 1"
+    assert named == (
+        f"make test runs the users' API documents' examples and needs them in {missing}: put shared/api beside"
+        " this clone, as CI checks it out (or set API_DOCUMENTS)"
+    )
+    assert len(make_says) == 1
