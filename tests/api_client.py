@@ -155,3 +155,23 @@ def stored_imports(
         ConsistentRead=True,
     )
     return response["Items"]
+
+
+def assert_copies_match_imports(dynamodb: DynamoDBClient) -> None:
+    """The partition holds exactly one copy per import, under its type, with the import's attributes."""
+    items = dynamodb.query(
+        TableName="DataTable",
+        KeyConditionExpression="PK = :project",
+        ExpressionAttributeValues={":project": {"S": f"USER#{DEMO_USER_ID}#PROJECT#{DEMO_PROJECT_ID}"}},
+        ConsistentRead=True,
+    )["Items"]
+    imports = {item["SK"]["S"]: item for item in items if item["SK"]["S"].startswith("IMPORT#")}
+    copies = {item["SK"]["S"]: item for item in items if item["SK"]["S"].startswith("SOURCE_TYPE#")}
+    assert len(copies) == len(imports) == len(items) / 2
+    for sort_key, stored in imports.items():
+        copy = copies[f"SOURCE_TYPE#{stored['source_type']['S']}#{sort_key}"]
+        expected = {"version": {"N": "1"}} | stored  # an import stored before versions existed is version 1
+        ignored = {"SK", "entity_type"}
+        assert {n: v for n, v in copy.items() if n not in ignored} == {
+            n: v for n, v in expected.items() if n not in ignored
+        }

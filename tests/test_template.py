@@ -41,7 +41,11 @@ READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynam
         (
             "UpdateImportFunction",
             READ_SESSION_AND_DATA
-            | {("dynamodb:PutItem", "DataTable.Arn"), ("dynamodb:ConditionCheckItem", "DataTable.Arn")},
+            | {
+                ("dynamodb:PutItem", "DataTable.Arn"),
+                ("dynamodb:DeleteItem", "DataTable.Arn"),
+                ("dynamodb:ConditionCheckItem", "DataTable.Arn"),
+            },
         ),
         ("DeleteImportFunction", READ_SESSION_AND_DATA | {("dynamodb:DeleteItem", "DataTable.Arn")}),
     ],

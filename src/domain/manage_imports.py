@@ -93,14 +93,18 @@ class ImportManager:
         return self._find(command.session_token, command.path, [command.envelope]).stored
 
     def delete_import(self, command: ImportCommand) -> None:
-        found = self._find(command.session_token, command.path, [command.envelope, command.if_match])
-        precondition = accepted(command.if_match)
-        _require(precondition, found.stored)
-        try:
-            self._store.remove_import(found.key, found.stored.version if precondition else None)
-        except ImportChanged:
-            # Gone meanwhile (404), or changed under a precondition (412).
-            raise PreconditionFailed if precondition else ImportNotFound from None
+        for _ in range(MAX_UNCONDITIONAL_ATTEMPTS):
+            found = self._find(command.session_token, command.path, [command.envelope, command.if_match])
+            precondition = accepted(command.if_match)
+            _require(precondition, found.stored)
+            try:
+                self._store.remove_import(found.stored)
+            except ImportChanged:
+                if precondition is not None:
+                    raise PreconditionFailed from None
+                continue  # changed meanwhile: read again (gone by then: 404) and delete what is stored now
+            return
+        raise ImportChanged(f"the import kept changing over {MAX_UNCONDITIONAL_ATTEMPTS} attempts")
 
     def update_import(self, command: UpdateImportCommand) -> StoredImport:
         for _ in range(MAX_UNCONDITIONAL_ATTEMPTS):
@@ -111,7 +115,7 @@ class ImportManager:
             precondition = accepted(command.if_match)
             _require(precondition, found.stored)
             try:
-                self._store.replace_import(changed, found.stored.version, installer)
+                self._store.replace_import(changed, found.stored, installer)
             except ImportChanged:
                 if precondition is not None:
                     raise PreconditionFailed from None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from domain.access import AccessFacts, AccessQuery, GithubInstallation, ImportKey, ProjectKey
-from domain.models import ImportsQuery, ImportsSlice, ProjectImport
+from domain.access import AccessFacts, AccessQuery, GithubInstallation, ProjectKey
+from domain.models import ImportsQuery, ImportsSlice, ProjectImport, StoredImport
 
 
 class AccessReader(Protocol):
@@ -41,19 +41,19 @@ class ImportStore(AccessReader, Protocol):
         ...
 
     def replace_import(
-        self, changed: ProjectImport, expected_version: int, installer_github_user_id: int | None = None
+        self, changed: ProjectImport, stored: StoredImport, installer_github_user_id: int | None = None
     ) -> None:
-        """Store `changed` as version `expected_version + 1`, in one request.
+        """Store `changed` in place of `stored`, as version `stored.version + 1`, in one request.
 
-        Raises ImportChanged, writing nothing, when the stored import is gone or not at that version, and
-        InstallerNotLinked when `installer_github_user_id` is given but not linked to the import's user.
+        Raises ImportChanged, writing nothing, when the stored import is gone or no longer at that
+        version, and InstallerNotLinked when `installer_github_user_id` is given but not linked to the
+        import's user.
         """
         ...
 
-    def remove_import(self, key: ImportKey, expected_version: int | None) -> None:
-        """Delete the import and its id claim atomically, in one request.
+    def remove_import(self, stored: StoredImport) -> None:
+        """Delete the import, as read at `stored.version`, and what goes with it, atomically, in one request.
 
-        Raises ImportChanged, deleting nothing, when the import is gone or (with `expected_version`)
-        not at that version.
+        Raises ImportChanged, deleting nothing, when the import is gone or no longer at that version.
         """
         ...

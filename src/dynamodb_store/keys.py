@@ -12,10 +12,13 @@ Data table (single-table design), partition key `PK`, sort key `SK`:
 | webhook delivery claim  | GITHUB_DELIVERY#<delivery id>   | GITHUB_DELIVERY#<delivery id>       |
 | webhook body claim      | GITHUB_DELIVERY_BODY#<sha256>   | GITHUB_DELIVERY_BODY#<sha256>       |
 | import                  | USER#<user_id>#PROJECT#<pid>    | IMPORT#<id, 16 digits>              |
+| import by source type   | USER#<user_id>#PROJECT#<pid>    | SOURCE_TYPE#<type>#IMPORT#<id>      |
 | import id claim         | IMPORT#<id>                     | IMPORT#<id>                         |
 | request key claim       | REQUEST#<sha256 of user:key>    | REQUEST#<sha256 of user:key>        |
 
-A project's imports share one partition, so listing them is a Query in id (= creation) order.
+A project's imports share one partition, so listing them is a Query in id (= creation) order. Each
+import has a copy under its source type in the same partition, written in the same transaction, so a
+filtered page is the same one Query over that type's range (docs/tables.md, "Filtered pages").
 The id claim makes an id unique across the whole service, whichever project holds it. The request key
 claim makes a client's Idempotency-Key store at most one import, whatever becomes of its responses.
 The webhook keeps an installation's state by its id and a copy under its account's login, which is
@@ -38,6 +41,7 @@ SORT_KEY = "SK"
 # 2**53 - 1 has 16 digits; zero-padding keeps the string order of sort keys the numeric order.
 _ID_DIGITS = 16
 _IMPORT_PREFIX = "IMPORT#"
+_SOURCE_TYPE_PREFIX = "SOURCE_TYPE#"
 _ACCOUNT_PREFIX = "GITHUB_ACCOUNT#"
 
 
@@ -83,27 +87,45 @@ def import_key(user_id: int, project_id: int, import_id: int) -> Key:
     return _data_key(f"USER#{user_id}#PROJECT#{project_id}", _import_sort_key(import_id))
 
 
+def import_copy_key(user_id: int, project_id: int, source_type: str, import_id: int) -> Key:
+    """The import's copy under its source type, beside it in the project's partition."""
+    return _data_key(f"USER#{user_id}#PROJECT#{project_id}", _import_sort_key(import_id, source_type))
+
+
 def import_partition(user_id: int, project_id: int) -> AttributeValueTypeDef:
     return {"S": f"USER#{user_id}#PROJECT#{project_id}"}
 
 
-def import_sort_key_range(after_id: int | None, descending: bool) -> tuple[str, str]:
-    """The lowest and highest import sort key of a page that starts after `after_id`, in its order."""
+def import_sort_key_range(after_id: int | None, descending: bool, source_type: str | None = None) -> tuple[str, str]:
+    """The lowest and highest sort key of a page that starts after `after_id`, in its order: over the
+    imports themselves, or over their copies under `source_type`."""
     lowest, highest = 0, 10**_ID_DIGITS - 1
     if after_id is not None and descending:
         highest = after_id - 1  # -1 when after_id is 0: BETWEEN then finds nothing, as it should
     elif after_id is not None:
         lowest = after_id + 1
-    return _import_sort_key(lowest), _import_sort_key(highest)
+    return _import_sort_key(lowest, source_type), _import_sort_key(highest, source_type)
 
 
-def _import_sort_key(import_id: int) -> str:
-    return f"{_IMPORT_PREFIX}{import_id:0{_ID_DIGITS}d}"
+def _import_sort_key(import_id: int, source_type: str | None = None) -> str:
+    prefix = "" if source_type is None else f"{_SOURCE_TYPE_PREFIX}{source_type}#"
+    return f"{prefix}{_IMPORT_PREFIX}{import_id:0{_ID_DIGITS}d}"
 
 
 def is_import(item: dict[str, AttributeValueTypeDef]) -> bool:
     partition, sort = item.get(PARTITION_KEY, {}), item.get(SORT_KEY, {})
     return "#PROJECT#" in partition.get("S", "") and sort.get("S", "").startswith(_IMPORT_PREFIX)
+
+
+def is_import_copy(item: dict[str, AttributeValueTypeDef]) -> bool:
+    partition, sort = item.get(PARTITION_KEY, {}), item.get(SORT_KEY, {})
+    return "#PROJECT#" in partition.get("S", "") and sort.get("S", "").startswith(_SOURCE_TYPE_PREFIX)
+
+
+def import_key_of_copy(copy_key: Key) -> Key:
+    """The key of the import a copy (import_copy_key) was made from."""
+    sort = copy_key[SORT_KEY].get("S", "")
+    return _data_key(copy_key[PARTITION_KEY].get("S", ""), sort[sort.index(_IMPORT_PREFIX) :])
 
 
 def is_account_installation(item: dict[str, AttributeValueTypeDef]) -> bool:

@@ -13,7 +13,6 @@ from domain.access import (
     AccessFacts,
     AccessQuery,
     GithubInstallation,
-    ImportKey,
     ProjectKey,
     Session,
 )
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
         KeysAndAttributesTypeDef,
-        PutTypeDef,
         QueryInputTypeDef,
         TransactWriteItemTypeDef,
     )
@@ -63,12 +61,11 @@ MAX_CONFLICT_ROUNDS = 8
 _FIRST_CONFLICT_PAUSE_SECONDS = 0.02
 _LONGEST_CONFLICT_PAUSE_SECONDS = 0.32
 # The order of the write transaction's items, to read its cancellation reasons by position.
-_PROJECT_CHECK, _IMPORT_PUT, _ID_CLAIM_PUT, _REQUEST_KEY_CLAIM_PUT = range(4)
+_PROJECT_CHECK, _IMPORT_PUT, _ID_CLAIM_PUT, _COPY_PUT, _REQUEST_KEY_CLAIM_PUT = range(5)
 # Every write stores the import's version; items written before versions existed count as version 1.
 _VERSION = "version"
 _FIRST_VERSION = 1
-# A filtered page reads this many items with its first Query, doubling with each further one.
-_QUERY_GROWTH = 2
+_COPY_ENTITY_TYPE = "import_by_source_type"
 
 
 def new_write_token() -> str:
@@ -115,24 +112,29 @@ class DynamoDBImportStore:
         wanted = query.limit + 1
         request = self._page_query(project, query)
         found: list[ProjectImport] = []
-        while True:
-            # A filter drops items after DynamoDB counted them: each further Query reads more.
-            growth = request.get("Limit", 0) * _QUERY_GROWTH if query.source_type is not None else 0
-            request["Limit"] = max(wanted, growth)
+        while len(found) < wanted:
+            # DynamoDB stops a Query at 1 MB; a page of imports (at most 101 of a few KB) stays under
+            # it, so this reads on only if items ever grow that large.
+            request["Limit"] = wanted - len(found)
             try:
                 response = self._client.query(**request)
             except ClientError as error:
                 raise _busy_or_itself(error) from error
             found.extend(_project_import(item) for item in response.get("Items", []))
             last_key = response.get("LastEvaluatedKey")
-            if len(found) >= wanted or not last_key:
+            if not last_key:
                 break
             request["ExclusiveStartKey"] = last_key
         return ImportsSlice(imports=found[: query.limit], more=len(found) > query.limit)
 
     def _page_query(self, project: ProjectKey, query: ImportsQuery) -> QueryInputTypeDef:
-        lowest, highest = keys.import_sort_key_range(after_id=query.after_id, descending=query.order is ListOrder.DESC)
-        request: QueryInputTypeDef = {
+        # A filtered page reads the copies under its source type: no FilterExpression, so what is read
+        # is what is returned, whatever share of the project the filter matches.
+        source_type = query.source_type.value if query.source_type is not None else None
+        lowest, highest = keys.import_sort_key_range(
+            after_id=query.after_id, descending=query.order is ListOrder.DESC, source_type=source_type
+        )
+        return {
             "TableName": self._data_table,
             "KeyConditionExpression": "#pk = :partition AND #sk BETWEEN :lowest AND :highest",
             "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#sk": keys.SORT_KEY},
@@ -144,39 +146,35 @@ class DynamoDBImportStore:
             "ScanIndexForward": query.order is ListOrder.ASC,
             "ConsistentRead": True,
         }
-        if query.source_type is not None:
-            request["FilterExpression"] = "source_type = :source_type"
-            request["ExpressionAttributeValues"] = {
-                **request["ExpressionAttributeValues"],
-                ":source_type": {"S": query.source_type.value},
-            }
-        return request
 
     def replace_import(
-        self, changed: ProjectImport, expected_version: int, installer_github_user_id: int | None = None
+        self, changed: ProjectImport, stored: StoredImport, installer_github_user_id: int | None = None
     ) -> None:
-        key = keys.import_key(changed.neptun_user_id, changed.project_id, changed.id)
-        condition, values = _at_version(expected_version)
-        put: PutTypeDef = {
-            "TableName": self._data_table,
-            "Item": key | _import_attributes(changed) | {_VERSION: _number(expected_version + 1)},
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#version": _VERSION},
-            "ExpressionAttributeValues": values,
+        version = stored.version + 1
+        condition, values = _at_version(stored.version)
+        put: TransactWriteItemTypeDef = {
+            "Put": {
+                "TableName": self._data_table,
+                "Item": import_item(changed, version),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#version": _VERSION},
+                "ExpressionAttributeValues": values,
+            }
         }
+        transaction = [put, self._copy_put(changed, version)]
+        if stored.import_.source_type is not changed.source_type:
+            transaction.append(self._copy_delete(stored.import_))
+        link_position = None
+        if installer_github_user_id is not None:  # a new GitHub source: the installer's link is checked too
+            link_position = len(transaction)
+            transaction.append(link_check(self._data_table, installer_github_user_id, changed.neptun_user_id))
         try:
-            if installer_github_user_id is None:
-                self._client.put_item(**put)
-            else:  # a new GitHub source: the installer's link is checked in the same write
-                link = link_check(self._data_table, installer_github_user_id, changed.neptun_user_id)
-                self._client.transact_write_items(TransactItems=[{"Put": put}, link])
-        except self._client.exceptions.ConditionalCheckFailedException as changed_meanwhile:
-            raise ImportChanged from changed_meanwhile
+            self._client.transact_write_items(TransactItems=transaction)
         except self._client.exceptions.TransactionCanceledException as cancelled:
             reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
             if reasons[:1] == [_CONDITIONAL_CHECK_FAILED]:
                 raise ImportChanged from cancelled
-            if is_link_refusal(reasons, 1):
+            if is_link_refusal(reasons, link_position):
                 raise InstallerNotLinked from cancelled
             if _TRANSIENT_CANCELLATIONS.intersection(reasons):
                 raise StorageBusy from cancelled
@@ -184,29 +182,25 @@ class DynamoDBImportStore:
         except ClientError as error:
             raise _busy_or_itself(error) from error
 
-    def remove_import(self, key: ImportKey, expected_version: int | None) -> None:
-        project = key.project
-        import_key = keys.import_key(project.user_id, project.project_id, key.import_id)
+    def remove_import(self, stored: StoredImport) -> None:
+        stored_import = stored.import_
+        condition, values = _at_version(stored.version)
         delete_import: TransactWriteItemTypeDef = {
             "Delete": {
                 "TableName": self._data_table,
-                "Key": import_key,
-                "ConditionExpression": "attribute_exists(#pk)",
-                "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY},
-            }
-        }
-        if expected_version is not None:
-            condition, values = _at_version(expected_version)
-            delete_import["Delete"] |= {
+                "Key": _import_key(stored_import),
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#version": _VERSION},
                 "ExpressionAttributeValues": values,
             }
+        }
         release_id: TransactWriteItemTypeDef = {
-            "Delete": {"TableName": self._data_table, "Key": keys.import_id_claim_key(key.import_id)}
+            "Delete": {"TableName": self._data_table, "Key": keys.import_id_claim_key(stored_import.id)}
         }
         try:
-            self._client.transact_write_items(TransactItems=[delete_import, release_id])
+            self._client.transact_write_items(
+                TransactItems=[delete_import, release_id, self._copy_delete(stored_import)]
+            )
         except self._client.exceptions.TransactionCanceledException as cancelled:
             reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
             if reasons[:1] == [_CONDITIONAL_CHECK_FAILED]:
@@ -216,6 +210,15 @@ class DynamoDBImportStore:
             raise
         except ClientError as error:
             raise _busy_or_itself(error) from error
+
+    def _copy_put(self, stored_import: ProjectImport, version: int) -> TransactWriteItemTypeDef:
+        """The import's copy under its source type, which filtered pages read (keys.py)."""
+        return {"Put": {"TableName": self._data_table, "Item": source_type_copy(stored_import, version)}}
+
+    def _copy_delete(self, stored_import: ProjectImport) -> TransactWriteItemTypeDef:
+        # Unconditional: an import stored before copies existed has none, and that is fine.
+        key = _copy_key(stored_import)
+        return {"Delete": {"TableName": self._data_table, "Key": key}}
 
     def add_import(
         self,
@@ -332,9 +335,7 @@ class DynamoDBImportStore:
             {
                 "Put": {
                     "TableName": self._data_table,
-                    "Item": keys.import_key(user_id, project_id, import_id)
-                    | _import_attributes(new_import)
-                    | {_VERSION: _number(_FIRST_VERSION)},
+                    "Item": import_item(new_import, _FIRST_VERSION),
                     "ConditionExpression": not_yet_stored,
                 }
             },
@@ -351,7 +352,30 @@ class DynamoDBImportStore:
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
+            # Unconditional: the id claim already makes the id this import's alone.
+            self._copy_put(new_import, _FIRST_VERSION),
         ]
+
+
+def import_item(stored_import: ProjectImport, version: int) -> dict[str, AttributeValueTypeDef]:
+    """The import's own item, as every write stores it."""
+    return _import_key(stored_import) | _import_attributes(stored_import) | {_VERSION: _number(version)}
+
+
+def source_type_copy(stored_import: ProjectImport, version: int) -> dict[str, AttributeValueTypeDef]:
+    """The item a filtered page reads: the import's attributes and version under its source type's key."""
+    copied = import_item(stored_import, version) | _copy_key(stored_import)
+    return copied | {"entity_type": {"S": _COPY_ENTITY_TYPE}}
+
+
+def _import_key(stored_import: ProjectImport) -> keys.Key:
+    return keys.import_key(stored_import.neptun_user_id, stored_import.project_id, stored_import.id)
+
+
+def _copy_key(stored_import: ProjectImport) -> keys.Key:
+    return keys.import_copy_key(
+        stored_import.neptun_user_id, stored_import.project_id, stored_import.source_type.value, stored_import.id
+    )
 
 
 def _at_version(expected_version: int) -> tuple[str, dict[str, AttributeValueTypeDef]]:
@@ -384,7 +408,7 @@ def _access_facts(
         session=_session(session_items[0]) if session_items else None,
         project_exists=project_exists,
         installation=account_copy_from_item(installation_items[0]) if installation_items else None,
-        stored_import=_stored_import(import_items[0]) if import_items else None,
+        stored_import=stored_import_from_item(import_items[0]) if import_items else None,
     )
 
 
@@ -399,7 +423,7 @@ def _session(item: dict[str, Any]) -> Session:
         raise StoredItemInvalid("session item lacks a numeric user_id or expires_at") from broken
 
 
-def _stored_import(item: Mapping[str, Any]) -> StoredImport:
+def stored_import_from_item(item: Mapping[str, Any]) -> StoredImport:
     try:
         version = int(item.get(_VERSION, _number(_FIRST_VERSION))["N"])
     except (KeyError, ValueError) as broken:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("demo_token")
 CALLS = {
     "list": (["BatchGetItem", "Query"], 200),
     "get": (["BatchGetItem"], 200),
-    "update": (["BatchGetItem", "PutItem"], 200),
+    "update": (["BatchGetItem", "TransactWriteItems"], 200),
     "delete": (["BatchGetItem", "TransactWriteItems"], 204),
 }
 CASES = [(route, operation) for route, (operations, _) in CALLS.items() for operation in operations]

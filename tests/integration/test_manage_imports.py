@@ -17,6 +17,7 @@ from tests.api_client import (
     FOLDER_IMPORT,
     GITHUB_IMPORT,
     HttpResponse,
+    assert_copies_match_imports,
     assert_error,
     call,
     import_path,
@@ -126,6 +127,44 @@ def test_a_page_costs_a_batch_get_and_one_query(dynamodb_requests: RequestCounte
     dynamodb_requests.operations.clear()
     assert list_page("limit=3").status == 200
     assert dynamodb_requests.operations == ["BatchGetItem", "Query"]
+
+
+def test_a_filtered_page_reads_only_the_imports_it_returns(dynamodb: DynamoDBClient) -> None:
+    """One match among 40 imports of another type: one Query that reads one item (docs/tables.md)."""
+    github = created(GITHUB_IMPORT)["id"]
+    for _ in range(40):
+        created(FOLDER_IMPORT)
+    read: list[tuple[str, int]] = []
+
+    def count_items_read(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        read.append((model.name, parsed.get("ScannedCount", 0)))
+
+    dynamodb.meta.events.register("after-call.dynamodb", count_items_read)
+    try:
+        page = list_page("limit=10&source_type=github").json()
+    finally:
+        dynamodb.meta.events.unregister("after-call.dynamodb", count_items_read)
+    assert [entry["id"] for entry in page["imports"]] == [github]
+    assert page["next_cursor"] is None
+    assert read == [("BatchGetItem", 0), ("Query", 1)]
+
+
+def test_a_changed_source_type_moves_the_import_between_filtered_pages() -> None:
+    made = created(GITHUB_IMPORT | {"title": "before"})
+    changed = put(made["id"], {"source_type": "local_folder", "source_path": "src/app", "title": "after"}).json()
+    assert list_page("source_type=github").json()["imports"] == []
+    assert list_page("source_type=local_folder").json()["imports"] == [changed["import"]]
+    assert list_page().json()["imports"] == [changed["import"]]
+
+
+def test_every_import_has_one_copy_under_its_source_type_whatever_was_changed(dynamodb: DynamoDBClient) -> None:
+    made = [created(kind) for kind in (GITHUB_IMPORT, FOLDER_IMPORT, URL_IMPORT) for _ in range(3)]
+    put(made[0]["id"], {"source_type": "local_folder", "source_path": "src"})
+    put(made[1]["id"], {"title": "renamed"})
+    put(made[3]["id"], URL_IMPORT | {"description": "moved"})
+    call("DELETE", import_path(made[2]["id"]))
+    call("DELETE", import_path(made[4]["id"]), headers={"If-Match": '"v1"'})
+    assert_copies_match_imports(dynamodb)
 
 
 def test_the_listing_reads_only_its_own_partition(dynamodb_requests: RequestCounter) -> None:
@@ -370,11 +409,11 @@ def test_a_type_change_to_github_reads_the_installation_third(
     assert_error(put(folder["id"], {"source_type": "github"}), 403)
 
 
-def test_a_title_change_costs_two_requests(dynamodb_requests: RequestCounter) -> None:
+def test_a_title_change_costs_two_requests_one_transaction(dynamodb_requests: RequestCounter) -> None:
     made = created()
     dynamodb_requests.operations.clear()
     assert put(made["id"], {"title": "x"}).status == 200
-    assert dynamodb_requests.operations == ["BatchGetItem", "PutItem"]
+    assert dynamodb_requests.operations == ["BatchGetItem", "TransactWriteItems"]
 
 
 def test_ids_and_creation_never_change_and_updated_at_never_goes_back(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -417,7 +456,7 @@ def test_without_if_match_the_last_write_wins() -> None:
 
 
 def change_title_behind_the_back_once(dynamodb: DynamoDBClient, import_id: int) -> Callable[..., None]:
-    """Before the handler's PutItem, another writer changes the import (once), as a concurrent tab would."""
+    """Before the handler's write, another writer changes the import (once), as a concurrent tab would."""
     done: list[bool] = []
 
     def other_writer(**_: Any) -> None:
@@ -442,11 +481,11 @@ def test_a_change_between_read_and_write_is_never_overwritten_blindly(
     made = created()
     events = dynamodb.meta.events
     hook = change_title_behind_the_back_once(dynamodb, made["id"])
-    events.register("before-call.dynamodb.PutItem", hook)
+    events.register("before-call.dynamodb.TransactWriteItems", hook)
     try:
         response = put(made["id"], {"title": "mine"}, if_match=if_match)
     finally:
-        events.unregister("before-call.dynamodb.PutItem", hook)
+        events.unregister("before-call.dynamodb.TransactWriteItems", hook)
     assert response.status == status, response.text
     stored = call("GET", import_path(made["id"]))
     assert stored.json()["import"]["title"] == title
@@ -484,6 +523,30 @@ def test_delete_with_a_stale_if_match_is_412_and_deletes_nothing(dynamodb: Dynam
     assert len(stored_imports(dynamodb)) == 1
     assert call("DELETE", import_path(made["id"]), headers={"if-match": '"v2"'}).status == 204
     assert stored_imports(dynamodb) == []
+
+
+@pytest.mark.parametrize(("if_match", "status", "left"), [(None, 204, 0), ('"v1"', 412, 1)])
+def test_a_type_change_between_a_deletes_read_and_write_leaves_no_copy_behind(
+    dynamodb: DynamoDBClient, if_match: str | None, status: int, left: int
+) -> None:
+    """The delete is conditioned on the version it read: one made after another tab moved the import to
+    another source type deletes what is stored then (or is 412 with If-Match), never an orphan copy."""
+    made = created()
+    done: list[bool] = []
+
+    def other_tab_changes_the_type(**_: Any) -> None:
+        if not done:
+            done.append(True)
+            assert put(made["id"], {"source_type": "local_folder", "source_path": "src"}).status == 200
+
+    dynamodb.meta.events.register("before-call.dynamodb.TransactWriteItems", other_tab_changes_the_type)
+    try:
+        response = call("DELETE", import_path(made["id"]), headers={"if-match": if_match})
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.TransactWriteItems", other_tab_changes_the_type)
+    assert response.status == status, response.text
+    assert len(stored_imports(dynamodb)) == left
+    assert_copies_match_imports(dynamodb)
 
 
 def test_another_users_import_cannot_be_deleted(dynamodb: DynamoDBClient) -> None:

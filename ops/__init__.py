@@ -1,0 +1,1 @@
+"""One-off operations on a deployed stack's tables (docs/deploying.md)."""
