@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 
-from bench import artifact, cold_start, cost, requests_per_outcome, warm
+from bench import artifact, cold_start, cost, growth, requests_per_outcome, warm
 
 
 def _machine() -> str:
@@ -60,6 +60,7 @@ def main() -> None:
         print(f"   {name:<28}{mib:>7.1f} MiB")
 
     _print_costs(len(cold.functions), cold.functions[0].run.seconds)
+    _print_growth()
 
 
 def _print_costs(functions: int, create_cold_start_seconds: float) -> None:
@@ -69,8 +70,9 @@ def _print_costs(functions: int, create_cold_start_seconds: float) -> None:
         print(f"\n5. Cost: not measured ({measured})")
         return
     print(
-        f"\n5. Cost per million requests, USD, {prices.region} on-demand prices; capacity units as DynamoDB Local "
-        f"reported them, billed as bench/cost.py says; duration: median of {cost.ROUNDS} on DynamoDB Local"
+        f"\n5. Cost per million requests, USD, {prices.region} on-demand prices; units: as DynamoDB Local "
+        f"reported them; RRU/WRU: billed, computed by bench/billing.py; "
+        f"duration: median of {cost.ROUNDS} on DynamoDB Local"
     )
     names = ["API Gateway", "Lambda requests", "Lambda duration", "DynamoDB", "total"]
     print(f"   {'route':<26}{'units':>6}{'RRU':>5}{'WRU':>5}{'ms':>7}" + "".join(f"{name:>17}" for name in names))
@@ -84,6 +86,21 @@ def _print_costs(functions: int, create_cold_start_seconds: float) -> None:
         f"at {cost.MEMORY_GB:.0f} GB, plus {cost.snapstart_per_thousand_restores():.3f} per 1,000 cold starts; "
         f"the create's measured cold start here: {create_cold_start_seconds:.3f} s"
     )
+
+
+def _print_growth() -> None:
+    rows = cost.lines_on_dynamodb_local("bench.growth", "growth")
+    if isinstance(rows, str):
+        print(f"\n6. Growth: not measured ({rows})")
+        return
+    print(
+        "\n6. Growth: per call as the data grows, on DynamoDB Local, billed as bench/billing.py says "
+        f"(ms: median of {growth.TIMED_ROUNDS})"
+    )
+    print(f"   {'call':<36}{'N':>7}{'status':>7}{'requests':>9}{'items':>7}{'KB read':>9}{'RRU':>7}{'WRU':>7}{'ms':>8}")
+    for row in (growth.Growth(**line) for line in rows):
+        figures = f"{row.size:>7}{row.status:>7}{row.requests:>9}{row.items_read:>7}{row.bytes_read / 1024:>9.1f}"
+        print(f"   {row.call:<36}{figures}{row.read_units:>7.1f}{row.write_units:>7.1f}{row.milliseconds:>8.1f}")
 
 
 if __name__ == "__main__":

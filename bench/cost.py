@@ -4,10 +4,8 @@ Runs on Amazon's DynamoDB Local (`make bench` starts one): its ConsumedCapacity 
 of each route's successful outcome (bench/requests_per_outcome.py), and the handler's wall time per
 request, the median of ROUNDS. Priced at the public on-demand prices below, one place to change them.
 
-DynamoDB Local reports a transaction's writes at the standard rate and nothing for its ConditionChecks;
-DynamoDB bills every item of a transaction twice (prepare and commit): the bill below doubles the
-reported transactional write units and counts each ConditionCheck as a transactional read (2 units,
-items under 4 KB). Everything else is as reported.
+DynamoDB Local misreports capacity (bench/billing.py), so what is billed is computed from the items
+each request reads and writes, by DynamoDB's documented rules; what it reported is shown beside it.
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ from local.lambda_context import LocalLambdaContext
 
 ROUNDS = 50
 MEMORY_GB = 1.0  # template.yaml's MemorySize, 1024 MB
-READS = frozenset({"BatchGetItem", "GetItem", "Query"})
 
 
 @dataclass(frozen=True)
@@ -79,17 +76,10 @@ class RouteCost:
 
 
 def billed_units(requests: list[RequestCapacity]) -> tuple[float, float]:
-    """(read units, write units) DynamoDB bills for these requests (module docstring)."""
-    reads = writes = 0.0
-    for request in requests:
-        if request.operation in READS:
-            reads += request.units
-        elif request.operation.startswith("Transact"):
-            writes += 2 * request.units
-            reads += 2 * request.condition_checks
-        else:
-            writes += request.units
-    return reads, writes
+    """(read units, write units) DynamoDB bills for these requests (bench/billing.py)."""
+    return sum(request.billed.read_units for request in requests), sum(
+        request.billed.write_units for request in requests
+    )
 
 
 def time_routes(token: str, rounds: int = ROUNDS) -> dict[str, float]:
@@ -143,6 +133,15 @@ def snapstart_per_thousand_restores(prices: Prices = PRICES) -> float:
 
 def measure_on_dynamodb_local() -> list[RouteCost] | str:
     """Run this module against a DynamoDB Local of its own; the reason when there is none."""
+    lines = lines_on_dynamodb_local("bench.cost", "cost")
+    if isinstance(lines, str):
+        return lines
+    return [RouteCost(**{key: value for key, value in line.items() if key != "per_million"}) for line in lines]
+
+
+def lines_on_dynamodb_local(module: str, tag: str) -> list[dict[str, Any]] | str:
+    """Run `python -m module` against a DynamoDB Local of its own and read its `tag {json}` lines; the
+    reason when there is no DynamoDB Local."""
     from bench.cold_start import ROOT, child_environment  # noqa: PLC0415
     from local.dynamodb_local import DynamoDBLocal, unavailable_reason  # noqa: PLC0415
 
@@ -154,12 +153,12 @@ def measure_on_dynamodb_local() -> list[RouteCost] | str:
     try:
         environment = child_environment() | {"DYNAMODB_ENDPOINT_URL": server.endpoint}
         completed = subprocess.run(
-            [sys.executable, "-m", "bench.cost"], env=environment, cwd=ROOT, capture_output=True, text=True, check=True
+            [sys.executable, "-m", module], env=environment, cwd=ROOT, capture_output=True, text=True, check=True
         )
     finally:
         server.stop()
-    lines = [json.loads(line.split(" ", 1)[1]) for line in completed.stdout.splitlines() if line.startswith("cost ")]
-    return [RouteCost(**{key: value for key, value in line.items() if key != "per_million"}) for line in lines]
+    prefix = f"{tag} "
+    return [json.loads(line.removeprefix(prefix)) for line in completed.stdout.splitlines() if line.startswith(prefix)]
 
 
 def main() -> None:

@@ -73,7 +73,16 @@ def function_requests(token: str) -> dict[str, tuple[dict[str, Any], int]]:
 def delivery_event(payload_file: str, delivery_id: str) -> dict[str, Any]:
     """A signed GitHub delivery of one of the fixture payloads in events/github/."""
     body = (ROOT / "events" / "github" / f"{payload_file}.json").read_bytes()
-    headers = github_headers(body, payload_file.split(".", 1)[0], delivery_id, DEMO_WEBHOOK_SECRET)
+    return _signed(body, payload_file.split(".", 1)[0], delivery_id)
+
+
+def signed_delivery(event: str, payload: dict[str, Any], delivery_id: str) -> dict[str, Any]:
+    """A delivery of `event` with this payload, signed with the local secret."""
+    return _signed(json.dumps(payload).encode(), event, delivery_id)
+
+
+def _signed(body: bytes, event: str, delivery_id: str) -> dict[str, Any]:
+    headers = github_headers(body, event, delivery_id, DEMO_WEBHOOK_SECRET)
     route = next(route for route in http_api_routes() if route.is_github_webhook)
     return http_api_event(
         route, path_parameters={}, method="POST", raw_path=WEBHOOK_PATH, headers=list(headers.items()), body=body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import io
 import json
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bench.billing import Bill, ItemSizes, SizeBefore, bill
 from bench.events import BODY, DEMO_IMPORT_ID, create_event, delivery_event, route_event
 from local.lambda_context import LocalLambdaContext
 
@@ -29,7 +31,7 @@ class Outcome:
 class RequestCapacity:
     operation: str
     units: float  # ConsumedCapacity's CapacityUnits, summed over the tables; 0 when none was reported
-    condition_checks: int  # ConditionCheck items of a TransactWriteItems (DynamoDB Local reports none for them)
+    billed: Bill  # what DynamoDB bills for it, by its documented rules (bench/billing.py)
 
 
 def _cases(token: str) -> list[tuple[str, dict[str, Any]]]:
@@ -78,16 +80,17 @@ def _existing_import_cases(token: str) -> list[tuple[str, dict[str, Any]]]:
 class RequestRecorder:
     """Records, through botocore's events, every DynamoDB request a call makes and what it consumed."""
 
-    def __init__(self) -> None:
+    def __init__(self, sizes: ItemSizes) -> None:
         self.sent: list[str] = []  # one per attempt, retries included
         self.capacity: list[RequestCapacity] = []  # one per call
-        self._condition_checks: list[int] = []
+        self._sizes = sizes
+        self._calls: list[tuple[dict[str, Any], SizeBefore]] = []
 
     @contextlib.contextmanager
     def attached_to(self, clients: tuple[Any, ...]) -> Iterator[None]:
         hooks = [
             ("request-created.dynamodb", self._count),
-            ("provide-client-params.dynamodb", self._ask_for_consumed_capacity),
+            ("provide-client-params.dynamodb", self._before_the_call),
             ("after-call.dynamodb", self._keep_capacity),
         ]
         for client in clients:
@@ -103,16 +106,25 @@ class RequestRecorder:
     def _count(self, event_name: str, **_: Any) -> None:
         self.sent.append(event_name.rsplit(".", 1)[-1])
 
-    def _ask_for_consumed_capacity(self, params: dict[str, Any], **_: Any) -> None:
+    def _before_the_call(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         # Every call the functions make accepts it; it changes only what the response carries.
         params["ReturnConsumedCapacity"] = "TOTAL"
-        self._condition_checks.append(sum("ConditionCheck" in item for item in params.get("TransactItems", [])))
+        self._calls.append((copy.deepcopy(params), self._sizes.before(model.name, params)))
 
     def _keep_capacity(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         reported = parsed.get("ConsumedCapacity", [])
         tables = reported if isinstance(reported, list) else [reported]
         units = sum(float(table.get("CapacityUnits", 0)) for table in tables)
-        self.capacity.append(RequestCapacity(model.name, units, self._condition_checks[len(self.capacity)]))
+        params, size_before = self._calls[len(self.capacity)]
+        # A cancelled transaction is billed as if it had committed: an upper bound.
+        self.capacity.append(RequestCapacity(model.name, units, bill(model.name, params, parsed, size_before)))
+
+
+def side_client(client: Any) -> Any:
+    """A client of its own to the same DynamoDB, for reads that are not the measured calls'."""
+    import boto3  # noqa: PLC0415
+
+    return boto3.client("dynamodb", endpoint_url=client.meta.endpoint_url, region_name=client.meta.region_name)
 
 
 def _with_key(event: dict[str, Any], key: str) -> dict[str, Any]:
@@ -138,9 +150,10 @@ def measure() -> list[Outcome]:
         create_tables(create_import.dynamodb)  # every function shares the client of handlers/edge.py
         token = seed_demo_data(create_import.dynamodb)
         seed_demo_import(create_import.dynamodb)
+        sizes = ItemSizes(side_client(create_import.dynamodb))
         for name, event in _cases(token):
             lambda_handler = lambda_handler_of(routes[event["routeKey"]])
-            recorder = RequestRecorder()
+            recorder = RequestRecorder(sizes)
             clients = (create_import.dynamodb, github_webhook.dynamodb)  # the webhook has its own
             with recorder.attached_to(clients):
                 response = lambda_handler(event, LocalLambdaContext())

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from bench.billing import Bill
 from bench.cost import PRICES, RouteCost, billed_units, snapstart_month
 from bench.requests_per_outcome import RequestCapacity
 
 
-def test_reads_and_plain_writes_are_billed_as_reported() -> None:
-    requests = [RequestCapacity("BatchGetItem", 3.0, 0), RequestCapacity("PutItem", 1.0, 0)]
-    assert billed_units(requests) == (3.0, 1.0)
-
-
-def test_a_transaction_bills_its_writes_twice_and_each_condition_check_as_two_reads() -> None:
-    create = [RequestCapacity("BatchGetItem", 3.0, 0), RequestCapacity("TransactWriteItems", 2.0, 2)]
-    assert billed_units(create) == (3.0 + 2 * 2, 2 * 2.0)
+def test_the_bill_is_the_sum_of_what_each_request_is_billed_not_what_was_reported() -> None:
+    create = [
+        RequestCapacity("BatchGetItem", 3.0, Bill(read_units=3.0)),
+        RequestCapacity("TransactWriteItems", 4.0, Bill(read_units=4.0, write_units=6.0)),
+    ]
+    assert billed_units(create) == (3.0 + 4.0, 6.0)
 
 
 def test_a_million_requests_add_up_each_part() -> None:
