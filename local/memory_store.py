@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from domain.access import AccessFacts, AccessQuery, GithubInstallation, ImportKey, ProjectKey, Session
 from domain.errors import AlreadyStoredForKey, ImportChanged, ImportIdTaken, InstallerNotLinked, ProjectNotFound
 from domain.models import ImportsQuery, ImportsSlice, ListOrder, ProjectImport, StoredImport
+from domain.source_paths import GithubRepository
 
 
 @dataclass
@@ -25,8 +26,8 @@ class InMemoryImportStore:
         self.reads += 1
         installation = None
         stored = None
-        if query.project is not None and query.github_account is not None:
-            installation = self.installations.get(query.github_account.lower())
+        if query.project is not None and query.github_repository is not None:
+            installation = self.installations.get(query.github_repository.owner.lower())
         if query.project is not None and query.import_id is not None:
             stored = self._stored(ImportKey(query.project, query.import_id))
         return AccessFacts(
@@ -36,9 +37,9 @@ class InMemoryImportStore:
             stored_import=stored,
         )
 
-    def read_installation(self, account_login: str) -> GithubInstallation | None:
+    def read_installation(self, repository: GithubRepository) -> GithubInstallation | None:
         self.reads += 1
-        return self.installations.get(account_login.lower())
+        return self.installations.get(repository.owner.lower())
 
     def add_import(
         self,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from domain.models import StoredImport
+    from domain.source_paths import GithubRepository
 
 # A cookie value as RFC 6265 allows it (cookie-octets), bounded so that junk never reaches storage.
 _SESSION_TOKEN = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,4096}")
@@ -51,7 +52,9 @@ class GithubInstallation:
     account_login: str
     installer_github_user_id: int | None  # None until the `created` delivery has arrived
     repository_selection: RepositorySelection
-    repositories: frozenset[str]  # repository names on that account, as GitHub reports them
+    # Repository names on that account GitHub reported as covered: those the reads asked about, not
+    # necessarily all of them (the storage keeps one item per repository).
+    repositories: frozenset[str]
     suspended: bool = False
 
     def covers(self, repository_name: str) -> bool:
@@ -84,7 +87,9 @@ class AccessQuery:
 
     token_hash: str
     project: ProjectKey | None  # None when the path or the request is invalid: only the session is read
-    github_account: str | None = None  # the owner of a `github` import, else None
+    # The repository a `github` import names, else None: its owner's installation is read, and as much
+    # of the installation's repositories as says whether it covers this one.
+    github_repository: GithubRepository | None = None
     import_id: int | None = None  # an import of `project` to read too
 
 

@@ -138,7 +138,7 @@ def request_fingerprint(approved: ApprovedImport) -> str:
 def _reads_for(body: CreateImportRequest | RequestRejected) -> Reads:
     # A valid `github` import needs its owner's installation; nothing else is read beyond the project.
     if isinstance(body, CreateImportRequest) and body.source_type is SourceType.GITHUB:
-        return Reads(github_account=body.source_path.partition("/")[0])
+        return Reads(github_repository=parse_github_repository(body.source_path))
     return NOTHING_MORE
 
 

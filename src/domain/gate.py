@@ -17,6 +17,7 @@ from typing import TypeVar
 from domain.access import AccessFacts, AccessQuery, ProjectKey, Session, session_token_hash
 from domain.errors import NotAuthenticated, ProjectNotFound, RequestRejected, UserMismatch
 from domain.ports import AccessReader
+from domain.source_paths import GithubRepository
 
 _Part = TypeVar("_Part")
 
@@ -29,7 +30,7 @@ def utc_now() -> datetime:
 class Reads:
     """What a route reads beside the session and the project, once its request is valid."""
 
-    github_account: str | None = None
+    github_repository: GithubRepository | None = None
     import_id: int | None = None
 
 
@@ -65,7 +66,7 @@ class Gate:
         valid = isinstance(project, ProjectKey) and not any(isinstance(part, RequestRejected) for part in parts)
         # Only a valid request reads its project and the rest: a refused one costs one session lookup.
         query = (
-            AccessQuery(token_hash, project, reads.github_account, reads.import_id)
+            AccessQuery(token_hash, project, reads.github_repository, reads.import_id)
             if valid and isinstance(project, ProjectKey)
             else AccessQuery(token_hash, None)
         )

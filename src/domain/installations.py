@@ -25,6 +25,17 @@ What the deliveries do not allow: two changes of the same repository (or two sus
 renames) delivered in the opposite order end as the later-delivered one says. GitHub's payloads carry
 no sequence number to order them by (docs/github-app.md).
 
+Repositories are kept one item each, under the login (`RepositoryWrite`), so that a delivery costs
+what it changes and a create reads one small item, whatever the installation's size. Each item carries
+the version of the delivery that wrote it (the installation's state version once that delivery is
+applied: its place in the order deliveries arrived in) and the installation's *repositories epoch*
+(the version at which it took its current login): `accepts` lets a write replace an item only when it
+is newer, so a delivery's writes may be applied in parts, late, repeated or interleaved with other
+deliveries' and still end as if applied in arrival order. While a large delivery is incomplete, a
+repository it adds may be refused a moment longer; one it removes is never granted again by an older
+write. A rename carries the items to the new login under a new epoch (`RepositoryMove`); items of an
+older epoch or another installation count for nothing.
+
 Whose installation it is: the Neptun user linked to the GitHub user who installed it (`created`'s
 sender). The link is the login service's item; a create checks it in its own write, so an installation
 becomes its installer's user's as soon as the link exists, whenever the deliveries arrived.
@@ -38,11 +49,6 @@ from typing import Protocol
 
 from domain.access import GithubInstallation, RepositorySelection
 
-# The repository names one installation keeps (covered ones plus, before `created`, removed ones).
-# Each is written twice (state and account copy) in one DynamoDB write; 3,000 names of GitHub's
-# longest (100 characters) stay under DynamoDB's 400 KB item limit. Only a `selected` installation
-# over the limit is refused; under `all` the names are then not kept.
-MAX_TRACKED_REPOSITORIES = 3000
 # Attempts at a delivery whose installation another delivery changed between read and write.
 MAX_APPLY_ATTEMPTS = 5
 
@@ -58,6 +64,10 @@ class Change(StrEnum):
     REPOSITORIES_ADDED = "installation_repositories.added"
     REPOSITORIES_REMOVED = "installation_repositories.removed"
     RENAMED = "installation_target.renamed"
+
+
+# The changes whose repository lists change repositories (the other `installation` events list them too).
+_CHANGES_REPOSITORIES = frozenset({Change.CREATED, Change.REPOSITORIES_ADDED, Change.REPOSITORIES_REMOVED})
 
 
 @dataclass(frozen=True)
@@ -80,19 +90,77 @@ class InstallationDelivery:
 
 @dataclass(frozen=True)
 class InstallationState:
-    """Everything kept about one installation; `coverage` is what a create reads."""
+    """What is kept about one installation beside its repositories; `coverage` is what a create reads
+    (its `repositories` are empty here: each repository is an item of its own, `RepositoryWrite`)."""
 
     coverage: GithubInstallation
     deleted: bool = False
     # When GitHub created the installation (epoch seconds), None until a delivery says; it decides
     # which of two installations naming one login owns that login's account copy.
     created_at: int | None = None
-    # Removed by deliveries that arrived before `created`, so that `created` does not add them back.
-    removed_before_created: frozenset[str] = frozenset()
+    # The version at which the installation took its current login; only repository items of this
+    # epoch count (a rename starts a new one).
+    repositories_epoch: int = 0
 
-    @property
-    def tracked_repositories(self) -> int:
-        return len(self.coverage.repositories) + len(self.removed_before_created)
+
+@dataclass(frozen=True)
+class RepositoryWrite:
+    """One repository's item as a delivery writes it, under the installation's login."""
+
+    name: str
+    removed: bool
+    version: int  # the writing delivery's version
+    # `created`: a removal an earlier-arrived delivery recorded stays (GitHub's list may predate it).
+    keeps_removal: bool = False
+
+
+@dataclass(frozen=True)
+class RepositoryEntry:
+    """A repository's item as stored."""
+
+    installation_id: int
+    repositories_epoch: int
+    version: int
+    removed: bool
+
+
+def accepts(existing: RepositoryEntry | None, write: RepositoryWrite, installation_id: int, epoch: int) -> bool:
+    """Whether `write` (by `installation_id`, at `epoch`) replaces `existing`: the rule the ledger's
+    conditional writes enforce. An item of another installation or epoch counts for nothing and goes."""
+    if existing is None or existing.installation_id != installation_id or existing.repositories_epoch != epoch:
+        return True
+    if write.keeps_removal and existing.removed:
+        return False
+    return existing.version < write.version
+
+
+def entry_covers(entry: RepositoryEntry | None, installation_id: int, epoch: int) -> bool:
+    """Whether a repository item says the installation (at its current epoch) covers the repository."""
+    return (
+        entry is not None
+        and not entry.removed
+        and entry.installation_id == installation_id
+        and entry.repositories_epoch == epoch
+    )
+
+
+@dataclass(frozen=True)
+class RepositoryMove:
+    """After a rename: the items under the login the installation left, carried to its new login."""
+
+    from_login: str
+    from_epoch: int
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What one delivery changes: the state to store as `version`, and the repository items to write."""
+
+    state: InstallationState
+    version: int
+    writes: tuple[RepositoryWrite, ...] = ()
+    move: RepositoryMove | None = None
+    left_login: str | None = None  # the login whose account copy this installation no longer holds
 
 
 class DeliveryOutcome(StrEnum):
@@ -122,29 +190,21 @@ class InstallationChangedMeanwhile(Exception):
     """The installation is no longer at the version read (raised by the ledger); read again."""
 
 
-class TooManyRepositories(Exception):
-    def __init__(self) -> None:
-        super().__init__(
-            f"The installation would cover more than {MAX_TRACKED_REPOSITORIES} individually selected "
-            "repositories, more than Neptun keeps; select all repositories instead."
-        )
-
-
 class InstallationLedger(Protocol):
     def read(self, installation_id: int, linked_github_user_id: int | None) -> LedgerRead:
         """The installation's state and version, and whether that GitHub user is linked, in one request."""
         ...
 
-    def write(
-        self, delivery: InstallationDelivery, state: InstallationState, expected_version: int, left_login: str | None
-    ) -> bool:
-        """Claim the delivery id and body digest and store `state` as version `expected_version + 1`,
-        atomically, in one request, with the account copy a create reads (none for a deleted
-        installation) unless the login is owned by another installation (`owns_login`), removing the
-        copy under `left_login` (the login a rename left) or marking it uninstalled (a deletion) while it
-        is still this one's.
-        Returns False when another installation owns the login (its copy was left as it is). Raises
-        DeliveryAlreadyApplied or InstallationChangedMeanwhile, writing nothing."""
+    def write(self, delivery: InstallationDelivery, transition: Transition, expected_version: int) -> bool:
+        """Claim the delivery id and body digest and store `transition.state` as `transition.version`
+        (the state read at `expected_version`), atomically, with the account copy a create reads (none
+        for a deleted installation) unless the login is owned by another installation (`owns_login`),
+        removing the copy under `transition.left_login` or marking it uninstalled (a deletion) while it
+        is still this one's; then, while the installation holds its login, its repository writes and
+        move, each item only where `accepts` allows, in parts when they do not fit that one write.
+        Returns False when another installation owns the login (its copy and items were left as they
+        are). Raises DeliveryAlreadyApplied (after finishing the parts an interrupted first attempt
+        left) or InstallationChangedMeanwhile, writing nothing of this attempt's state."""
         ...
 
 
@@ -156,15 +216,16 @@ class InstallationService:
         installer = delivery.sender_github_user_id if delivery.change is Change.CREATED else None
         for _ in range(MAX_APPLY_ATTEMPTS):
             read = self._ledger.read(delivery.installation_id, installer)
-            state = next_state(read.state, delivery)
-            if state is None:
+            transition = next_transition(read.state, delivery, read.version + 1)
+            if transition is None:
                 return DeliveryOutcome.IGNORED
             try:
-                holds_login = self._ledger.write(delivery, state, read.version, _left_login(read.state, state))
+                holds_login = self._ledger.write(delivery, transition, read.version)
             except DeliveryAlreadyApplied:
                 return DeliveryOutcome.DUPLICATE
             except InstallationChangedMeanwhile:
                 continue
+            state = transition.state
             if not holds_login and not state.deleted:
                 return DeliveryOutcome.SUPERSEDED
             usable = state.coverage.installer_github_user_id is not None and read.installer_linked is not False
@@ -185,24 +246,46 @@ def owns_login(
     return created_at is not None and holder_created_at is not None and created_at > holder_created_at
 
 
-def next_state(current: InstallationState | None, delivery: InstallationDelivery) -> InstallationState | None:
+def next_transition(
+    current: InstallationState | None, delivery: InstallationDelivery, version: int
+) -> Transition | None:
+    """What the delivery changes when stored as `version`, or None when it changes nothing (deleted before)."""
+    state = next_state(current, delivery, version)
+    if state is None:
+        return None
+    move = None
+    if current is not None and state.repositories_epoch != current.repositories_epoch:
+        move = RepositoryMove(from_login=current.coverage.account_login, from_epoch=current.repositories_epoch)
+    writes = () if state.deleted else repository_writes(delivery, version)
+    return Transition(state=state, version=version, writes=writes, move=move, left_login=_left_login(current, state))
+
+
+def next_state(
+    current: InstallationState | None, delivery: InstallationDelivery, version: int
+) -> InstallationState | None:
     """The installation after the delivery, or None when the delivery changes nothing (deleted before)."""
     if current is not None and current.deleted:
         return None
-    state = current or _first_seen(delivery)
+    state = current or _first_seen(delivery, version)
     if state.created_at is None and delivery.installation_created_at is not None:
         # An installation's creation time never changes: the first delivery that tells it is kept.
         state = replace(state, created_at=delivery.installation_created_at)
     changed = _changed(state, delivery)
-    if changed.tracked_repositories <= MAX_TRACKED_REPOSITORIES:
-        return changed
-    if changed.coverage.repository_selection is RepositorySelection.ALL:
-        # Under `all` the names matter only for a later switch back to `selected`; a large account's
-        # are not kept, and such a switch then covers what it lists later (a refusal, never a grant).
-        return replace(
-            changed, coverage=replace(changed.coverage, repositories=frozenset()), removed_before_created=frozenset()
-        )
-    raise TooManyRepositories
+    if changed.coverage.account_login.casefold() != state.coverage.account_login.casefold():
+        changed = replace(changed, repositories_epoch=version)  # a new login: its items start anew
+    return changed
+
+
+def repository_writes(delivery: InstallationDelivery, version: int) -> tuple[RepositoryWrite, ...]:
+    """The repository items a delivery writes as `version`, in name order (a deterministic split into parts)."""
+    if delivery.change not in _CHANGES_REPOSITORIES:
+        return ()  # other installation events list repositories too, but change none of them
+    created = delivery.change is Change.CREATED
+    added = delivery.repositories_added
+    removed = delivery.repositories_removed - added  # a name in both lists ends added, as GitHub reports it
+    writes = [RepositoryWrite(name, removed=False, version=version, keeps_removal=created) for name in added]
+    writes += [RepositoryWrite(name, removed=True, version=version) for name in removed]
+    return tuple(sorted(writes, key=lambda write: write.name.casefold()))
 
 
 def _left_login(before: InstallationState | None, after: InstallationState) -> str | None:
@@ -214,7 +297,7 @@ def _left_login(before: InstallationState | None, after: InstallationState) -> s
     return None
 
 
-def _first_seen(delivery: InstallationDelivery) -> InstallationState:
+def _first_seen(delivery: InstallationDelivery, version: int) -> InstallationState:
     return InstallationState(
         coverage=GithubInstallation(
             installation_id=delivery.installation_id,
@@ -222,7 +305,8 @@ def _first_seen(delivery: InstallationDelivery) -> InstallationState:
             installer_github_user_id=None,
             repository_selection=delivery.repository_selection or RepositorySelection.SELECTED,
             repositories=frozenset(),
-        )
+        ),
+        repositories_epoch=version,
     )
 
 
@@ -230,48 +314,16 @@ def _changed(state: InstallationState, delivery: InstallationDelivery) -> Instal
     coverage = state.coverage
     match delivery.change:
         case Change.CREATED:
-            return _created(state, delivery)
+            return replace(state, coverage=replace(coverage, installer_github_user_id=delivery.sender_github_user_id))
         case Change.DELETED:
-            return InstallationState(
-                coverage=replace(coverage, repositories=frozenset()), deleted=True, created_at=state.created_at
-            )
+            return replace(state, deleted=True)
         case Change.SUSPENDED | Change.UNSUSPENDED:
             return replace(state, coverage=replace(coverage, suspended=delivery.change is Change.SUSPENDED))
         case Change.RENAMED:
             return replace(state, coverage=replace(coverage, account_login=delivery.account_login))
         case Change.REPOSITORIES_ADDED | Change.REPOSITORIES_REMOVED:
-            return _repositories_changed(state, delivery)
+            selection = delivery.repository_selection or coverage.repository_selection
+            return replace(state, coverage=replace(coverage, repository_selection=selection))
         case Change.PERMISSIONS_ACCEPTED:
             # Coverage does not depend on permissions; as the first delivery seen it starts the state.
             return state
-
-
-def _created(state: InstallationState, delivery: InstallationDelivery) -> InstallationState:
-    coverage = state.coverage
-    listed = delivery.repositories_added - state.removed_before_created
-    return InstallationState(
-        coverage=replace(
-            coverage,
-            installer_github_user_id=delivery.sender_github_user_id,
-            repositories=coverage.repositories | listed,
-        ),
-        created_at=state.created_at,
-    )
-
-
-def _repositories_changed(state: InstallationState, delivery: InstallationDelivery) -> InstallationState:
-    coverage = state.coverage
-    removed = delivery.repositories_removed
-    added = delivery.repositories_added
-    remembered = state.removed_before_created
-    if coverage.installer_github_user_id is None:
-        remembered = (remembered | removed) - added
-    return replace(
-        state,
-        coverage=replace(
-            coverage,
-            repository_selection=delivery.repository_selection or coverage.repository_selection,
-            repositories=(coverage.repositories - removed) | added,
-        ),
-        removed_before_created=remembered,
-    )

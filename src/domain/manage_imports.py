@@ -33,7 +33,7 @@ from domain.models import (
     source_path_problem,
 )
 from domain.ports import ImportStore
-from domain.source_paths import parse_github_repository
+from domain.source_paths import GithubRepository, parse_github_repository
 
 # A write without If-Match that meets a concurrent change reads again and retries this often.
 MAX_UNCONDITIONAL_ATTEMPTS = 3
@@ -132,14 +132,15 @@ class ImportManager:
         import_id = path.import_id if isinstance(path, ImportKey) else None
         body = next((part for part in parts if isinstance(part, UpdateImportRequest)), None)
         # A body naming a GitHub repository has its owner's installation read along, in the same request.
-        owner = _github_owner(body.source_path) if body else None
-        reads = Reads(import_id=import_id, github_account=owner) if import_id is not None else NOTHING_MORE
+        repository = parse_github_repository(body.source_path) if body and body.source_path else None
+        reads = Reads(import_id=import_id, github_repository=repository) if import_id is not None else NOTHING_MORE
         admitted = self._gate.admit(session_token, project, parts, reads)
         stored = admitted.facts.stored_import
         if stored is None:
             raise ImportNotFound
         key = ImportKey(admitted.project, stored.import_.id)
-        return _Found(key=key, stored=stored, installation=admitted.facts.installation, owner_read=owner)
+        installation = admitted.facts.installation
+        return _Found(key=key, stored=stored, installation=installation, repository_read=repository)
 
     def _installer_of_new_source(self, found: _Found, body: UpdateImportRequest) -> int | None:
         """For a changed `github` source: the installer whose link the write must find (else the refusal).
@@ -170,11 +171,14 @@ class ImportManager:
         )
 
     def _installation_for(self, found: _Found, source_path: str) -> GithubInstallation | None:
-        owner = source_path.partition("/")[0]
-        if found.owner_read is not None and found.owner_read.casefold() == owner.casefold():
+        repository = parse_github_repository(source_path)
+        if repository is None:  # the source path was validated before
+            raise ValueError(f"not an owner/repo: {source_path!r}")
+        read = found.repository_read
+        if read is not None and read.full_name.casefold() == repository.full_name.casefold():
             return found.installation  # read with the request (None: there is none)
-        # Only the stored path names the owner: it can be read only after the import (a third request).
-        return self._store.read_installation(owner)
+        # Only the stored path names the repository: it can be read only after the import (a third request).
+        return self._store.read_installation(repository)
 
 
 @dataclass(frozen=True)
@@ -182,17 +186,12 @@ class _Found:
     key: ImportKey
     stored: StoredImport
     installation: GithubInstallation | None
-    owner_read: str | None  # whose installation `installation` is (or would be), if one was read
+    repository_read: GithubRepository | None  # what `installation` was read for, if it was
 
 
 def _new_source(current: ProjectImport, body: UpdateImportRequest) -> tuple[SourceType, str]:
     source_type = body.source_type if body.source_type is not None else current.source_type
     return source_type, body.source_path if body.source_path is not None else current.source_path
-
-
-def _github_owner(source_path: str | None) -> str | None:
-    repository = parse_github_repository(source_path) if source_path else None
-    return repository.owner if repository else None
 
 
 def _require(precondition: Precondition | None, stored: StoredImport) -> None:

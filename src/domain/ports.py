@@ -6,6 +6,7 @@ from typing import Protocol
 
 from domain.access import AccessFacts, AccessQuery, GithubInstallation, ProjectKey
 from domain.models import ImportsQuery, ImportsSlice, ProjectImport, StoredImport
+from domain.source_paths import GithubRepository
 
 
 class AccessReader(Protocol):
@@ -36,8 +37,9 @@ class ImportStore(AccessReader, Protocol):
         """Up to `query.limit` of the project's imports after `query.after_id`, in order, matching the filter."""
         ...
 
-    def read_installation(self, account_login: str) -> GithubInstallation | None:
-        """The installation on that account, in one request (only when read_access could not)."""
+    def read_installation(self, repository: GithubRepository) -> GithubInstallation | None:
+        """The installation on the repository's owner, as far as it concerns that repository, in one
+        request (only when read_access could not)."""
         ...
 
     def replace_import(

@@ -9,8 +9,10 @@ Data table (single-table design), partition key `PK`, sort key `SK`:
 | GitHub link             | GITHUB_USER#<GitHub user id>    | GITHUB_USER#<GitHub user id>        |
 | installation (state)    | GITHUB_INSTALLATION#<id>        | GITHUB_INSTALLATION#<id>            |
 | installation on account | GITHUB_ACCOUNT#<login, lower>   | GITHUB_ACCOUNT#<login, lower>       |
+| repository of an account | GITHUB_ACCOUNT#<login, lower>  | REPOSITORY#<name, lower>            |
 | webhook delivery claim  | GITHUB_DELIVERY#<delivery id>   | GITHUB_DELIVERY#<delivery id>       |
 | webhook body claim      | GITHUB_DELIVERY_BODY#<sha256>   | GITHUB_DELIVERY_BODY#<sha256>       |
+| webhook part claim      | GITHUB_DELIVERY_BODY#<sha256>#PART#<n> | the same                     |
 | import                  | USER#<user_id>#PROJECT#<pid>    | IMPORT#<id, 16 digits>              |
 | import by source type   | USER#<user_id>#PROJECT#<pid>    | SOURCE_TYPE#<type>#IMPORT#<id>      |
 | import id claim         | IMPORT#<id>                     | IMPORT#<id>                         |
@@ -22,7 +24,8 @@ filtered page is the same one Query over that type's range (docs/tables.md, "Fil
 The id claim makes an id unique across the whole service, whichever project holds it. The request key
 claim makes a client's Idempotency-Key store at most one import, whatever becomes of its responses.
 The webhook keeps an installation's state by its id and a copy under its account's login, which is
-what a create names; the link (written by the login service) says whose installation it is.
+what a create names, with one item per repository beside it (a create reads the copy and the one
+repository it names); the link (written by the login service) says whose installation it is.
 """
 
 from __future__ import annotations
@@ -67,6 +70,24 @@ def account_installation_key(account_login: str) -> Key:
     return _singleton_key(f"{_ACCOUNT_PREFIX}{account_login.lower()}")
 
 
+_REPOSITORY_PREFIX = "REPOSITORY#"
+
+
+def repository_key(account_login: str, repository_name: str) -> Key:
+    # Logins and repository names are case-insensitive on GitHub: the key holds the lower-case forms.
+    account = account_installation_key(account_login)
+    return {PARTITION_KEY: account[PARTITION_KEY], SORT_KEY: {"S": f"{_REPOSITORY_PREFIX}{repository_name.lower()}"}}
+
+
+def repository_range(account_login: str) -> tuple[AttributeValueTypeDef, AttributeValueTypeDef]:
+    """The partition and sort key prefix of an account's repository items, for a Query."""
+    return account_installation_key(account_login)[PARTITION_KEY], {"S": _REPOSITORY_PREFIX}
+
+
+def is_repository(item: dict[str, AttributeValueTypeDef]) -> bool:
+    return item.get(SORT_KEY, {}).get("S", "").startswith(_REPOSITORY_PREFIX)
+
+
 def installation_state_key(installation_id: int) -> Key:
     return _singleton_key(f"GITHUB_INSTALLATION#{installation_id}")
 
@@ -81,6 +102,10 @@ def delivery_claim_key(delivery_id: str) -> Key:
 
 def delivery_body_claim_key(body_digest: str) -> Key:
     return _singleton_key(f"GITHUB_DELIVERY_BODY#{body_digest}")
+
+
+def delivery_part_claim_key(body_digest: str, part: int) -> Key:
+    return _singleton_key(f"GITHUB_DELIVERY_BODY#{body_digest}#PART#{part}")
 
 
 def import_key(user_id: int, project_id: int, import_id: int) -> Key:

@@ -33,6 +33,7 @@ from domain.models import (
     StoredImport,
     format_utc_timestamp,
 )
+from domain.source_paths import GithubRepository
 from dynamodb_store import keys
 from dynamodb_store.installations import StoredItemInvalid, account_copy_from_item, is_link_refusal, link_check
 from dynamodb_store.throttling import is_throttling
@@ -83,8 +84,10 @@ class DynamoDBImportStore:
         data_keys: list[keys.Key] = []
         if query.project is not None:
             data_keys.append(keys.project_key(query.project.user_id, query.project.project_id))
-            if query.github_account is not None:
-                data_keys.append(keys.account_installation_key(query.github_account))
+            if query.github_repository is not None:
+                repository = query.github_repository
+                data_keys.append(keys.account_installation_key(repository.owner))
+                data_keys.append(keys.repository_key(repository.owner, repository.name))
             if query.import_id is not None:
                 data_keys.append(keys.import_key(query.project.user_id, query.project.project_id, query.import_id))
         request: dict[str, KeysAndAttributesTypeDef] = {
@@ -98,14 +101,16 @@ class DynamoDBImportStore:
             raise _busy_or_itself(error) from error
         return _access_facts(query, items.get(self._sessions_table, []), items.get(self._data_table, []))
 
-    def read_installation(self, account_login: str) -> GithubInstallation | None:
-        key = keys.account_installation_key(account_login)
+    def read_installation(self, repository: GithubRepository) -> GithubInstallation | None:
+        wanted = [
+            keys.account_installation_key(repository.owner),
+            keys.repository_key(repository.owner, repository.name),
+        ]
         try:
-            items = self._batch_get({self._data_table: {"Keys": [key], "ConsistentRead": True}})
+            items = self._batch_get({self._data_table: {"Keys": wanted, "ConsistentRead": True}})
         except ClientError as error:
             raise _busy_or_itself(error) from error
-        found = items.get(self._data_table, [])
-        return account_copy_from_item(found[0]) if found else None
+        return _installation(items.get(self._data_table, []))
 
     def list_imports(self, project: ProjectKey, query: ImportsQuery) -> ImportsSlice:
         # One more than the page is asked for, so that "more" is known without a second page.
@@ -402,14 +407,20 @@ def _access_facts(
 ) -> AccessFacts:
     project_key = keys.project_key(query.project.user_id, query.project.project_id) if query.project else None
     project_exists = any(_has_key(item, project_key) for item in data_items) if project_key else False
-    installation_items = [item for item in data_items if keys.is_account_installation(item)]
     import_items = [item for item in data_items if keys.is_import(item)]
     return AccessFacts(
         session=_session(session_items[0]) if session_items else None,
         project_exists=project_exists,
-        installation=account_copy_from_item(installation_items[0]) if installation_items else None,
+        installation=_installation(data_items),
         stored_import=stored_import_from_item(import_items[0]) if import_items else None,
     )
+
+
+def _installation(data_items: list[dict[str, Any]]) -> GithubInstallation | None:
+    """The account copy among the items read, as far as the repository's item among them tells."""
+    copies = [item for item in data_items if keys.is_account_installation(item)]
+    repositories = [item for item in data_items if keys.is_repository(item)]
+    return account_copy_from_item(copies[0], repositories[0] if repositories else None) if copies else None
 
 
 def _has_key(item: dict[str, Any], key: keys.Key) -> bool:

@@ -478,4 +478,5 @@ def test_session_project_and_installation_are_read_strongly_consistent(dynamodb:
         "SessionsTable": True,
         "DataTable": True,
     }
-    assert len(read["RequestItems"]["DataTable"]["Keys"]) == 2  # the project and the installation
+    # The project, the installation's account copy and the one repository item the create names.
+    assert len(read["RequestItems"]["DataTable"]["Keys"]) == 3

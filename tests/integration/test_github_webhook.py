@@ -239,28 +239,15 @@ def webhook_requests(dynamodb: DynamoDBClient) -> Iterator[RequestCounter]:
 
 def test_a_delivery_costs_one_read_and_one_write(webhook_requests: RequestCounter) -> None:
     deliver("installation.created")
-    deliver("installation_target.renamed")
     deliver("installation.deleted")
-    assert webhook_requests.operations == ["BatchGetItem", "TransactWriteItems"] * 3
+    assert webhook_requests.operations == ["BatchGetItem", "TransactWriteItems"] * 2
 
 
-def test_a_thousand_repositories_in_one_delivery(webhook_requests: RequestCounter) -> None:
-    created = payload("installation.created")
-    created["repositories"] = repositories(*(f"repository-{number}" for number in range(1000)))
-    body = json.dumps(created).encode()
-    assert len(body) > 60_000
-    assert deliver(body).status == 200
-    assert webhook_requests.operations == ["BatchGetItem", "TransactWriteItems"]
-    assert create_status("repository-999") == 201
-    assert create_status("repository-1000") == 403
-
-
-def test_more_repositories_than_an_installation_keeps_is_413_storing_nothing(dynamodb: DynamoDBClient) -> None:
-    created = payload("installation.created")
-    created["repositories"] = repositories(*(f"r{number}" for number in range(3001)))
-    before = table_items(dynamodb)
-    assert_error(deliver(created), 413)
-    assert table_items(dynamodb) == before
+def test_a_rename_also_carries_the_repository_items_to_the_new_login(webhook_requests: RequestCounter) -> None:
+    deliver("installation.created")
+    webhook_requests.operations.clear()
+    deliver("installation_target.renamed")
+    assert webhook_requests.operations == ["BatchGetItem", "TransactWriteItems", "Query", "TransactWriteItems"]
 
 
 def test_a_github_create_still_costs_two_requests(dynamodb_requests: RequestCounter) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bench.growth import Growth, list_growth
+from bench.growth import Growth, installation_growth, list_growth
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -41,3 +41,22 @@ def test_a_list_page_reads_the_same_items_at_ten_times_the_project_size(
     assert large["list: a filter with one match"].items_read == 2 + 1
     for filtered in ("list: a dense filter (about half)", "list: a filter with one match"):
         assert large[filtered].read_units <= 1.5 * unfiltered.read_units
+
+
+def test_a_delivery_and_a_github_create_cost_the_same_on_an_installation_thirty_times_the_size(
+    dynamodb: DynamoDBClient, demo_token: str
+) -> None:
+    rows = installation_growth(dynamodb, demo_token, sizes=(10, 300))
+    small, large = by_call(rows, 10), by_call(rows, 300)
+    assert set(small) == set(large) == {"webhook: one repository added", "create: a github import"}
+    for call, row in large.items():
+        assert row.status in {200, 201}, call
+        assert row.requests == 2, call
+        before = small[call]
+        assert (row.items_read, row.read_units, row.write_units) == (
+            before.items_read,
+            before.read_units,
+            before.write_units,
+        ), call
+        assert abs(row.bytes_read - before.bytes_read) <= 8, "only the accounts' logins differ (growth-10, growth-300)"
+    assert large["create: a github import"].bytes_read <= 8 * 1024

@@ -223,18 +223,6 @@ def test_a_kelvin_sign_login_never_aliases_the_ascii_account() -> None:
     assert post_imports({"source_type": "github", "source_path": "kelvin-co/anything"}).status == 403
 
 
-def test_the_largest_state_an_installation_keeps_is_stored() -> None:
-    created = payload("installation.created")
-    longest = [f"{number:04d}" + "r" * 96 for number in range(3000)]  # 3,000 names of GitHub's 100 characters
-    created["repositories"] = repositories(*longest)
-    answer = deliver(created)
-    assert answer.status == 200, answer.text
-    assert post_imports({"source_type": "github", "source_path": f"Codertocat/{longest[-1]}"}).status == 201
-    one_more = payload("installation_repositories.added")
-    one_more["repositories_added"] = repositories("r" * 100)
-    assert_error(deliver(one_more, event="installation_repositories"), 413)
-
-
 def test_names_that_would_outgrow_an_item_are_refused_not_a_500() -> None:
     created = payload("installation.created")
     # 3,000 names of 100 four-byte characters would be 1.2 MB an item: never a GitHub name.

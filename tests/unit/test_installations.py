@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from hypothesis import given
@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from domain.access import RepositorySelection
 from domain.installations import (
-    MAX_TRACKED_REPOSITORIES,
     Change,
     DeliveryAlreadyApplied,
     DeliveryOutcome,
@@ -20,8 +19,12 @@ from domain.installations import (
     InstallationService,
     InstallationState,
     LedgerRead,
-    TooManyRepositories,
-    next_state,
+    RepositoryEntry,
+    RepositoryWrite,
+    Transition,
+    accepts,
+    entry_covers,
+    next_transition,
     owns_login,
 )
 
@@ -49,22 +52,66 @@ def delivery(
     )
 
 
-def applied(*deliveries: InstallationDelivery) -> InstallationState | None:
-    state = None
+@dataclass
+class Stored:
+    """One installation as the ledger keeps it: its state and its repository items, applied by `accepts`."""
+
+    state: InstallationState | None = None
+    version: int = 0
+    items: dict[tuple[str, str], RepositoryEntry] = field(default_factory=dict)  # (login, name), lower case
+
+    def write(self, login: str, write: RepositoryWrite, epoch: int) -> None:
+        place = (login.lower(), write.name.lower())
+        if accepts(self.items.get(place), write, 957387, epoch):
+            self.items[place] = RepositoryEntry(957387, epoch, write.version, write.removed)
+
+    def apply(self, delivery: InstallationDelivery) -> Transition | None:
+        transition = next_transition(self.state, delivery, self.version + 1)
+        if transition is None:
+            return None
+        self.state, self.version = transition.state, transition.version
+        return transition
+
+    def finish(self, transition: Transition, writes: list[RepositoryWrite] | None = None) -> None:
+        """The transition's repository writes (or `writes`, a part of them), then its move."""
+        state = transition.state
+        login, epoch = state.coverage.account_login, state.repositories_epoch
+        for write in transition.writes if writes is None else writes:
+            self.write(login, write, epoch)
+        if transition.move is not None and writes is None:
+            moved = transition.move
+            for (old_login, name), entry in list(self.items.items()):
+                if old_login == moved.from_login.lower() and entry.repositories_epoch == moved.from_epoch:
+                    self.write(login, RepositoryWrite(name, entry.removed, entry.version), epoch)
+
+    def covers(self, name: str) -> bool:
+        state = self.state
+        if state is None or state.deleted:
+            return False
+        coverage = state.coverage
+        entry = self.items.get((coverage.account_login.lower(), name.lower()))
+        listed = frozenset({name}) if entry_covers(entry, 957387, state.repositories_epoch) else frozenset()
+        return replace(coverage, repositories=listed).covers(name)
+
+
+def applied(*deliveries: InstallationDelivery) -> Stored:
+    stored = Stored()
     for each in deliveries:
-        state = next_state(state, each) or state
-    return state
+        transition = stored.apply(each)
+        if transition is not None:
+            stored.finish(transition)
+    return stored
 
 
-def covered(state: InstallationState | None, *names: str) -> list[bool]:
-    return [state is not None and not state.deleted and state.coverage.covers(name) for name in names]
+def covered(stored: Stored, *names: str) -> list[bool]:
+    return [stored.covers(name) for name in names]
 
 
 def test_created_covers_its_listed_repositories_for_its_installer() -> None:
-    state = applied(delivery(Change.CREATED, added={"a", "b"}))
-    assert state is not None
-    assert state.coverage.installer_github_user_id == INSTALLER
-    assert covered(state, "a", "B", "c") == [True, True, False]
+    stored = applied(delivery(Change.CREATED, added={"a", "b"}))
+    assert stored.state is not None
+    assert stored.state.coverage.installer_github_user_id == INSTALLER
+    assert covered(stored, "a", "B", "c") == [True, True, False]
 
 
 def test_suspend_and_unsuspend() -> None:
@@ -81,49 +128,67 @@ def test_deleted_is_final_whatever_arrives_later() -> None:
         delivery(Change.CREATED, added={"a"}),
         delivery(Change.RENAMED, login="New"),
     ]
-    state = applied(created, deleted)
+    stored = applied(created, deleted)
     for each in later:
-        assert next_state(state, each) is None
-    assert applied(deleted, created) is not None
+        assert stored.apply(each) is None
+    assert applied(deleted, created).state is not None
     assert covered(applied(deleted, created), "a") == [False]
 
 
 def test_a_rename_moves_coverage_to_the_new_login() -> None:
-    state = applied(delivery(Change.CREATED, added={"a"}), delivery(Change.RENAMED, login="New-Login"))
-    assert state is not None
-    assert state.coverage.account_login == "New-Login"
+    stored = applied(delivery(Change.CREATED, added={"a"}), delivery(Change.RENAMED, login="New-Login"))
+    assert stored.state is not None
+    assert stored.state.coverage.account_login == "New-Login"
+    assert covered(stored, "a") == [True]
     late = applied(
         delivery(Change.CREATED, added={"a"}),
         delivery(Change.RENAMED, login="New-Login"),
         delivery(Change.REPOSITORIES_ADDED, added={"b"}, login="Codertocat"),  # sent before the rename
     )
-    assert late is not None
-    assert late.coverage.account_login == "New-Login"
-    assert covered(late, "b") == [True]
+    assert late.state is not None
+    assert late.state.coverage.account_login == "New-Login"
+    assert covered(late, "a", "b") == [True, True]
+
+
+def test_a_rename_starts_a_new_epoch_so_the_old_logins_items_never_count_again() -> None:
+    there_and_back = applied(
+        delivery(Change.CREATED, added={"a"}),
+        delivery(Change.RENAMED, login="Elsewhere"),
+        delivery(Change.REPOSITORIES_REMOVED, removed={"a"}),
+        delivery(Change.RENAMED, login="Codertocat"),
+    )
+    assert covered(there_and_back, "a") == [False], "the item under the first login still says covered"
 
 
 def test_nothing_is_covered_before_created_names_the_installer() -> None:
     early = applied(delivery(Change.REPOSITORIES_ADDED, added={"a"}))
-    assert early is not None
-    assert early.coverage.installer_github_user_id is None
+    assert early.state is not None
+    assert early.state.coverage.installer_github_user_id is None
     assert covered(early, "a") == [False]
 
 
-def test_too_many_selected_repositories_are_refused() -> None:
-    names = {f"r{number}" for number in range(MAX_TRACKED_REPOSITORIES + 1)}
-    with pytest.raises(TooManyRepositories):
-        next_state(None, delivery(Change.CREATED, added=names))
-    assert next_state(None, delivery(Change.CREATED, added=set(list(names)[:MAX_TRACKED_REPOSITORIES])))
+def test_no_repository_count_is_too_many() -> None:
+    names = {f"r{number}" for number in range(50_000)}
+    stored = applied(delivery(Change.CREATED, added=names))
+    assert covered(stored, "r0", "r49999", "r50000") == [True, True, False]
 
 
-def test_a_large_account_on_all_repositories_is_kept_without_its_names() -> None:
-    names = {f"r{number}" for number in range(MAX_TRACKED_REPOSITORIES + 1)}
-    state = next_state(None, delivery(Change.CREATED, added=names, selection=RepositorySelection.ALL))
-    assert state is not None
-    assert state.coverage.repositories == frozenset()
-    assert covered(state, "r1", "anything") == [True, True]
-    switched = next_state(state, delivery(Change.REPOSITORIES_REMOVED, removed={"r1"}))
-    assert covered(switched, "r2") == [False], "after a switch to selected, unknown names are refused"
+def test_an_account_on_all_repositories_keeps_its_names_for_a_switch_back() -> None:
+    names = {f"r{number}" for number in range(5000)}
+    stored = applied(delivery(Change.CREATED, added=names, selection=RepositorySelection.ALL))
+    assert covered(stored, "r1", "anything") == [True, True]
+    transition = stored.apply(delivery(Change.REPOSITORIES_REMOVED, removed={"r1"}))
+    assert transition is not None
+    stored.finish(transition)
+    assert covered(stored, "r1", "r2", "anything") == [False, True, False]
+
+
+def test_a_delivery_writes_what_it_changes_whatever_the_installations_size() -> None:
+    stored = applied(delivery(Change.CREATED, added={f"r{number}" for number in range(10_000)}))
+    transition = stored.apply(delivery(Change.REPOSITORIES_ADDED, added={"new"}))
+    assert transition is not None
+    assert [write.name for write in transition.writes] == ["new"]
+    assert stored.apply(delivery(Change.SUSPENDED)).writes == ()  # type: ignore[union-attr]
 
 
 repository_names = st.sets(st.sampled_from(["a", "b", "c", "d", "e", "f"]), max_size=3)
@@ -148,19 +213,49 @@ def test_created_and_changes_of_distinct_repositories_commute(
             distinct.append(delivery(change, added=fresh if adds else None, removed=None if adds else fresh))
     created = delivery(Change.CREATED, added=listed)
     in_order = applied(created, *distinct)
-    arrival = data.draw(st.permutations([created, *distinct]))
-    reordered = applied(*arrival)
-    assert in_order is not None
-    assert reordered is not None
-    assert reordered.coverage.repositories == in_order.coverage.repositories
-    assert reordered.coverage.installer_github_user_id == INSTALLER
+    reordered = applied(*data.draw(st.permutations([created, *distinct])))
+    everything = sorted("abcdef")
+    assert covered(reordered, *everything) == covered(in_order, *everything)
+    assert reordered.state is not None
+    assert reordered.state.coverage.installer_github_user_id == INSTALLER
+
+
+@given(
+    changes=st.lists(st.tuples(st.booleans(), repository_names), min_size=1, max_size=5),
+    data=st.data(),
+)
+def test_writes_applied_in_parts_late_twice_or_interleaved_end_as_in_arrival_order(
+    changes: list[tuple[bool, set[str]]], data: st.DataObject
+) -> None:
+    """Deliveries recorded in arrival order, their repository writes then applied in any order, some
+    twice: every repository ends as the last-arrived delivery that names it says."""
+    deliveries = [delivery(Change.CREATED, added={"a", "b"})] + [
+        delivery(
+            Change.REPOSITORIES_ADDED if adds else Change.REPOSITORIES_REMOVED,
+            added=names if adds else None,
+            removed=None if adds else names,
+        )
+        for adds, names in changes
+    ]
+    in_order = applied(*deliveries)
+    parted = Stored()
+    pending = []
+    for each in deliveries:
+        transition = parted.apply(each)
+        assert transition is not None
+        pending += [(transition, [write]) for write in transition.writes]
+    shuffled = data.draw(st.permutations(pending))
+    repeated = data.draw(st.lists(st.sampled_from(pending), max_size=3)) if pending else []
+    for transition, part in [*shuffled, *repeated]:
+        parted.finish(transition, part)
+    everything = sorted("abcdef")
+    assert covered(parted, *everything) == covered(in_order, *everything)
 
 
 def test_removed_before_created_is_not_added_back_by_created() -> None:
     removed, created = delivery(Change.REPOSITORIES_REMOVED, removed={"a"}), delivery(Change.CREATED, added={"a", "b"})
     for order in itertools.permutations([removed, created]):
-        state = applied(*order)
-        assert covered(state, "a", "b") == [False, True]
+        assert covered(applied(*order), "a", "b") == [False, True]
 
 
 @dataclass
@@ -176,13 +271,11 @@ class ScriptedLedger:
         state = self.written[-1] if self.written else None
         return LedgerRead(state, len(self.written), self.linked if linked_github_user_id is not None else None)
 
-    def write(
-        self, delivery: InstallationDelivery, state: InstallationState, expected_version: int, left_login: str | None
-    ) -> bool:
-        del delivery, expected_version, left_login
+    def write(self, delivery: InstallationDelivery, transition: Transition, expected_version: int) -> bool:
+        del delivery, expected_version
         if self.failures:
             raise self.failures.pop(0)()
-        self.written.append(state)
+        self.written.append(transition.state)
         return True
 
 
