@@ -104,6 +104,7 @@ class ImportService:
                 id=import_id_at(created_at, self._id_bits()),
                 source_type=request.source_type,
                 source_path=request.source_path,
+                source_ref=request.source_ref,
                 title=request.title,
                 description=request.description,
                 created_at=created_at,

@@ -31,6 +31,7 @@ from domain.models import (
     StoredImport,
     UpdateImportRequest,
     source_path_problem,
+    source_ref_fit_problem,
 )
 from domain.ports import ImportStore
 from domain.source_paths import GithubRepository, parse_github_repository
@@ -112,6 +113,7 @@ class ImportManager:
             body = accepted(command.body)
             installer = self._installer_of_new_source(found, body)
             changed = self._changed(found, body)
+            _require_fitting_ref(changed, body.model_fields_set)
             precondition = accepted(command.if_match)
             _require(precondition, found.stored)
             try:
@@ -164,6 +166,7 @@ class ImportManager:
             update={
                 "source_type": source_type,
                 "source_path": source_path,
+                "source_ref": body.source_ref if "source_ref" in given else current.source_ref,
                 "title": body.title if "title" in given else current.title,
                 "description": body.description if "description" in given else current.description,
                 "updated_at": max(now, current.updated_at),  # never earlier, whatever the clocks did
@@ -197,6 +200,20 @@ def _new_source(current: ProjectImport, body: UpdateImportRequest) -> tuple[Sour
 def _require(precondition: Precondition | None, stored: StoredImport) -> None:
     if precondition is not None and not precondition.holds_for(stored.version):
         raise PreconditionFailed
+
+
+def _require_fitting_ref(changed: ProjectImport, given: set[str]) -> None:
+    problem = source_ref_fit_problem(changed.source_type, changed.source_ref)
+    if problem is not None:
+        field = "source_ref" if "source_ref" in given else "source_type"
+        message = (
+            problem
+            if field == "source_ref"
+            else f"does not fit the stored source_ref: give source_ref null ({problem})"
+        )
+        raise RequestRejected(
+            RequestProblem.INVALID_BODY, "The request body is invalid.", (FieldError(field=field, message=message),)
+        )
 
 
 def _require_fitting_source(source_type: SourceType, source_path: str, given: set[str]) -> None:

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from domain import source_paths
+from domain.source_refs import SOURCE_REF_MAX_LENGTH, source_ref_problem
 
 # JavaScript clients hold ids as numbers, so every id stays within Number.MAX_SAFE_INTEGER.
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -74,7 +75,19 @@ def _refuses_controls(allowed: frozenset[str]) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _git_ref(ref: str) -> str:
+    problem = source_ref_problem(ref)
+    if problem is not None:
+        raise ValueError(problem)
+    return ref
+
+
 _Title = Annotated[str, Field(strict=True, max_length=TITLE_MAX_LENGTH), _refuses_controls(frozenset())]
+_SourceRef = Annotated[str, Field(strict=True, max_length=SOURCE_REF_MAX_LENGTH), AfterValidator(_git_ref)]
+_SOURCE_REF_DESCRIPTION = (
+    "The branch, tag or full commit SHA to import, by git's ref-name rules; null: the repository's default "
+    "branch. Only for github and public_github_repository_url: absent or null for local_folder."
+)
 _Description = Annotated[
     str, Field(strict=True, max_length=DESCRIPTION_MAX_LENGTH), _refuses_controls(_DESCRIPTION_WHITESPACE)
 ]
@@ -103,6 +116,15 @@ class CreateImportRequest(BaseModel):
         description="Optional; null means absent.",
         examples=["Importing from GitHub repository"],
     )
+    source_ref: _SourceRef | None = Field(default=None, description=_SOURCE_REF_DESCRIPTION, examples=["main"])
+
+    @field_validator("source_ref")
+    @classmethod
+    def _source_ref_fits_source_type(cls, source_ref: str | None, info: ValidationInfo) -> str | None:
+        problem = source_ref_fit_problem(info.data.get("source_type"), source_ref)
+        if problem is not None:
+            raise ValueError(problem)
+        return source_ref
 
     @field_validator("source_path")
     @classmethod
@@ -126,6 +148,7 @@ class ProjectImport(BaseModel):
     id: int = Field(ge=1, le=MAX_SAFE_INTEGER)
     source_type: SourceType
     source_path: str
+    source_ref: str | None = Field(default=None, description=_SOURCE_REF_DESCRIPTION)
     title: str | None
     description: str | None
     created_at: UtcTimestamp
@@ -190,6 +213,13 @@ class ImportsSlice:
     more: bool
 
 
+def source_ref_fit_problem(source_type: SourceType | None, source_ref: str | None) -> str | None:
+    """What is wrong with a ref for this source type (a folder has no refs), or None."""
+    if source_ref is not None and source_type is SourceType.LOCAL_FOLDER:
+        return "must be absent or null for source_type 'local_folder'"
+    return None
+
+
 def source_path_problem(source_type: SourceType, source_path: str) -> str | None:
     """What is wrong with this path for this source type, or None: the one rule create and update share."""
     if not source_path.strip():
@@ -216,6 +246,9 @@ class UpdateImportRequest(BaseModel):
     )
     title: _Title | None = Field(default=None, description="Optional; null clears it.")
     description: _Description | None = Field(default=None, description="Optional; null clears it.")
+    source_ref: _SourceRef | None = Field(
+        default=None, description="Optional; null: the default branch. Must fit the resulting source_type."
+    )
 
     @field_validator("source_type", "source_path", mode="before")
     @classmethod
@@ -238,5 +271,5 @@ class UpdateImportRequest(BaseModel):
     @model_validator(mode="after")
     def _changes_something(self) -> UpdateImportRequest:
         if not self.model_fields_set:
-            raise ValueError("give at least one of source_type, source_path, title, description")
+            raise ValueError("give at least one of source_type, source_path, title, description, source_ref")
         return self

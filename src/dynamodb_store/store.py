@@ -448,6 +448,7 @@ def _project_import(item: Mapping[str, Any]) -> ProjectImport:
             id=int(item["id"]["N"]),
             source_type=item["source_type"]["S"],
             source_path=item["source_path"]["S"],
+            source_ref=item["source_ref"]["S"] if "source_ref" in item else None,
             title=item["title"]["S"] if "title" in item else None,
             description=item["description"]["S"] if "description" in item else None,
             created_at=item["created_at"]["S"],
@@ -471,6 +472,8 @@ def _import_attributes(new_import: ProjectImport) -> dict[str, AttributeValueTyp
         "project_id": _number(new_import.project_id),
     }
     # Absent optional fields are left out rather than stored as NULL, as DynamoDB items usually are.
+    if new_import.source_ref is not None:
+        attributes["source_ref"] = {"S": new_import.source_ref}
     if new_import.title is not None:
         attributes["title"] = {"S": new_import.title}
     if new_import.description is not None:

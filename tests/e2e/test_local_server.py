@@ -193,6 +193,7 @@ def test_openapi_json_describes_the_body_the_201_and_the_errors(server: LocalSer
         "source_path",
         "title",
         "description",
+        "source_ref",
     }
 
 

@@ -27,6 +27,7 @@ IMPORT_KEYS = {
     "id",
     "source_type",
     "source_path",
+    "source_ref",
     "title",
     "description",
     "created_at",

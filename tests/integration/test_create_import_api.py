@@ -50,6 +50,7 @@ def test_created_import_is_returned_as_documented() -> None:
         "id": created["id"],
         "source_type": "github",
         "source_path": "username/repository",
+        "source_ref": None,  # the repository's default branch
         "title": "My GitHub Import",
         "description": "Importing from GitHub repository",
         "created_at": created["created_at"],
