@@ -128,8 +128,12 @@ class ImportService:
 
 def request_fingerprint(approved: ApprovedImport) -> str:
     """What makes two requests the same request: the project and the body, canonically hashed."""
+    # A body without a ref hashes as it did before `source_ref` existed, so that a key claimed by an
+    # earlier version replays across the upgrade instead of answering 422.
+    unset = {"source_ref"} if approved.request.source_ref is None else set()
+    body = approved.request.model_dump(mode="json", exclude=unset)
     canonical = json.dumps(
-        [approved.project.user_id, approved.project.project_id, approved.request.model_dump(mode="json")],
+        [approved.project.user_id, approved.project.project_id, body],
         sort_keys=True,
         separators=(",", ":"),
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from domain.access import GithubInstallation, ProjectKey, RepositorySelection, Session, session_token_hash
-from domain.create_import import CreateImportCommand, ImportService
+from domain.create_import import ApprovedImport, CreateImportCommand, ImportService, request_fingerprint
 from domain.errors import (
     ImportIdsExhausted,
     NotAuthenticated,
@@ -222,3 +224,23 @@ def test_a_suspended_installation_covers_nothing() -> None:
     store.installations["username"] = replace(store.installations["username"], suspended=True)
     with pytest.raises(RepositoryNotCovered):
         create(store)
+
+
+def test_a_body_without_a_ref_fingerprints_as_before_refs_existed() -> None:
+    """A request key claimed before `source_ref` existed still replays: its fingerprint is unchanged."""
+    body = {"source_type": "local_folder", "source_path": "src", "title": None, "description": None}
+    before = hashlib.sha256(json.dumps([1, 789, body], sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    approved = ApprovedImport(project=ProjectKey(1, 789), request=CreateImportRequest.model_validate(body))
+    assert request_fingerprint(approved) == before
+    with_ref = ApprovedImport(
+        project=ProjectKey(1, 789),
+        request=CreateImportRequest.model_validate(
+            body | {"source_type": "github", "source_path": "a/b", "source_ref": "main"}
+        ),
+    )
+    assert request_fingerprint(with_ref) != request_fingerprint(
+        ApprovedImport(
+            project=ProjectKey(1, 789),
+            request=CreateImportRequest.model_validate(body | {"source_type": "github", "source_path": "a/b"}),
+        )
+    )
