@@ -11,9 +11,11 @@ against other deliveries' parts, and every item still ends as the newest write s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from domain.errors import StorageBusy
 from domain.installations import RepositoryEntry, RepositoryWrite
 from dynamodb_store import keys
 
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
 MAX_TRANSACTION_ITEMS = 100
 # A part's transaction: its claim, the check of the account copy, then the writes.
 PART_WRITES = MAX_TRANSACTION_ITEMS - 2
+# BatchGetItem takes at most 100 keys; unprocessed ones are asked for again a few times.
+_BATCH_GET_KEYS = 100
+_BATCH_GET_ROUNDS = 4
+_UNPROCESSED_PAUSE_SECONDS = 0.05
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
 _NOT_FAILED = frozenset({None, "None"})
 
@@ -118,7 +124,12 @@ class RepositoryWriter:
             else:
                 return
 
-    def apply_parts(self, parts: dict[int, list[TransactWriteItemTypeDef]], claim: Any, check: Any) -> None:
+    def apply_parts(
+        self,
+        parts: dict[int, list[TransactWriteItemTypeDef]],
+        claim: Callable[[int], TransactWriteItemTypeDef],
+        check: TransactWriteItemTypeDef,
+    ) -> None:
         """Each part in a transaction of its own with its claim (`claim(n)`) and `check`; a part already
         claimed, or one the check refuses (the installation no longer holds the login), is left."""
 
@@ -136,13 +147,19 @@ class RepositoryWriter:
         """Which of these part claims exist already (an interrupted delivery's finished parts)."""
         found: set[int] = set()
         by_partition = {key[keys.PARTITION_KEY]["S"]: number for number, key in claim_keys.items()}
-        for batch in chunks(list(claim_keys.values()), 100):
+        for batch in chunks(list(claim_keys.values()), _BATCH_GET_KEYS):
             request: Any = {self._table: {"Keys": batch, "ConsistentRead": True}}
-            while request:
+            for _ in range(_BATCH_GET_ROUNDS):
                 response = self._client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self._table, []):
                     found.add(by_partition[item[keys.PARTITION_KEY]["S"]])
-                request = response.get("UnprocessedKeys") or None
+                request = response.get("UnprocessedKeys")
+                if not request:
+                    break
+                time.sleep(_UNPROCESSED_PAUSE_SECONDS)
+            else:
+                # DynamoDB leaves keys unprocessed only when it throttles: the delivery answers 503.
+                raise StorageBusy("BatchGetItem left part claims unprocessed")
         return found
 
     def entries_under(self, login: str) -> Iterator[tuple[str, RepositoryEntry]]:
