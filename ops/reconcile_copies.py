@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from dynamodb_store import keys
-from dynamodb_store.store import source_type_copy, stored_import_from_item
+from dynamodb_store.store import at_version, source_type_copy, stored_import_from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -92,16 +92,17 @@ def _wanted_copy(item: Item) -> dict[str, Any]:
 
 
 def _at_the_version_read(table: str, item: Item) -> TransactWriteItemTypeDef:
-    if "version" in item:
-        condition, values = "version = :version", {":version": item["version"]}
-    else:  # stored before versions existed: version 1 until a change writes one
-        condition, values = f"attribute_exists({keys.PARTITION_KEY}) AND attribute_not_exists(version)", {}
-    check: TransactWriteItemTypeDef = {
-        "ConditionCheck": {"TableName": table, "Key": _key(item), "ConditionExpression": condition}
+    """Holds while the import is at the version read: the store's own condition for a write."""
+    condition, values = at_version(stored_import_from_item(item).version)
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": _key(item),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#version": "version"},
+            "ExpressionAttributeValues": values,
+        }
     }
-    if values:
-        check["ConditionCheck"]["ExpressionAttributeValues"] = values
-    return check
 
 
 def _copy_put(table: str, stored: Item, wanted: dict[str, Any]) -> list[TransactWriteItemTypeDef]:

@@ -124,6 +124,17 @@ def dynamodb_requests(dynamodb: DynamoDBClient) -> Iterator[RequestCounter]:
     events.unregister("request-created.dynamodb", counter)
 
 
+@pytest.fixture
+def webhook_requests(dynamodb: DynamoDBClient) -> Iterator[RequestCounter]:
+    """The DynamoDB requests of the webhook function's own client."""
+    from handlers import github_webhook  # noqa: PLC0415 - only the tests that count the webhook's requests
+
+    counter = RequestCounter()
+    github_webhook.dynamodb.meta.events.register("request-created.dynamodb", counter)
+    yield counter
+    github_webhook.dynamodb.meta.events.unregister("request-created.dynamodb", counter)
+
+
 @dataclass
 class JsonLogs:
     """What the handler's Powertools logger wrote, one JSON object a line."""

@@ -156,7 +156,7 @@ class DynamoDBImportStore:
         self, changed: ProjectImport, stored: StoredImport, installer_github_user_id: int | None = None
     ) -> None:
         version = stored.version + 1
-        condition, values = _at_version(stored.version)
+        condition, values = at_version(stored.version)
         put: TransactWriteItemTypeDef = {
             "Put": {
                 "TableName": self._data_table,
@@ -189,7 +189,7 @@ class DynamoDBImportStore:
 
     def remove_import(self, stored: StoredImport) -> None:
         stored_import = stored.import_
-        condition, values = _at_version(stored.version)
+        condition, values = at_version(stored.version)
         delete_import: TransactWriteItemTypeDef = {
             "Delete": {
                 "TableName": self._data_table,
@@ -383,8 +383,10 @@ def _copy_key(stored_import: ProjectImport) -> keys.Key:
     )
 
 
-def _at_version(expected_version: int) -> tuple[str, dict[str, AttributeValueTypeDef]]:
-    """A condition: the import exists and is at `expected_version` (an unversioned item is version 1)."""
+def at_version(expected_version: int) -> tuple[str, dict[str, AttributeValueTypeDef]]:
+    """A condition: the import exists and is at `expected_version` (an unversioned item is version 1).
+
+    It names `#pk` and `#version`; the caller maps them to PK and `version`."""
     condition = "attribute_exists(#pk) AND #version = :expected"
     if expected_version == _FIRST_VERSION:
         condition = "attribute_exists(#pk) AND (attribute_not_exists(#version) OR #version = :expected)"

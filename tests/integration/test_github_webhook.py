@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -226,15 +225,6 @@ def test_an_unlinked_installer_is_kept_and_becomes_the_users_when_linked(dynamod
     assert create_status("Hello-World") == 403  # linked, but to another Neptun user
     records.put_github_link(dynamodb, user_id=DEMO_USER_ID, github_user_id=583231)
     assert create_status("Hello-World") == 201  # no delivery needed: the create checks the link
-
-
-@pytest.fixture
-def webhook_requests(dynamodb: DynamoDBClient) -> Iterator[RequestCounter]:
-    """The DynamoDB requests of the webhook function's own client."""
-    counter = RequestCounter()
-    github_webhook.dynamodb.meta.events.register("request-created.dynamodb", counter)
-    yield counter
-    github_webhook.dynamodb.meta.events.unregister("request-created.dynamodb", counter)
 
 
 def test_a_delivery_costs_one_read_and_one_write(webhook_requests: RequestCounter) -> None:

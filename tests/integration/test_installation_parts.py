@@ -8,7 +8,7 @@ its table for every transaction, runs them quickly; tests/e2e/test_large_install
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -32,14 +32,6 @@ NAMES = [f"r{number:02d}" for number in range(20)]  # 3 in the delivery's transa
 def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(installations, "INLINE_WRITES", INLINE)
     monkeypatch.setattr(installations, "PART_WRITES", PART)
-
-
-@pytest.fixture
-def webhook_requests(dynamodb: DynamoDBClient) -> Iterator[RequestCounter]:
-    counter = RequestCounter()
-    github_webhook.dynamodb.meta.events.register("request-created.dynamodb", counter)
-    yield counter
-    github_webhook.dynamodb.meta.events.unregister("request-created.dynamodb", counter)
 
 
 def covered(*names: str) -> list[bool]:
