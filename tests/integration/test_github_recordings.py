@@ -1,0 +1,99 @@
+"""The importer against GitHub's own bytes: responses recorded from api.github.com and codeload.github.com.
+
+The npm package @octokit/fixtures (pinned in tools/node, installed by `make node-tools`) holds them. Its
+`get-archive` scenario creates a repository, commits a README.md, asks api.github.com for the tarball
+(a 302 to codeload.github.com) and downloads it. `raw-fixture.json` keeps the archive as GitHub sent it,
+pax global header included; `normalized-fixture.json` is the same exchange with the ids zeroed and the
+archive rebuilt without that header.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.context_policy import BudgetUse, Category, ContextPolicy, KeptFile
+from importer.secret_scan import DetectSecretsScanner
+from importer.tar_archive import ImportedTree, git_blob_sha, read_archive
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "tools/node/node_modules/@octokit/fixtures/scenarios/api.github.com"
+
+
+def exchanges(name: str) -> list[dict[str, Any]]:
+    recorded: list[dict[str, Any]] = json.loads((SCENARIOS / "get-archive" / name).read_text())
+    return recorded
+
+
+def response_headers(exchange: dict[str, Any]) -> dict[str, str]:
+    """Lower-cased header names: the normalized recording keeps a dict, the raw one GitHub's list."""
+    if "headers" in exchange:
+        return {name.lower(): str(value) for name, value in exchange["headers"].items()}
+    raw = exchange["rawHeaders"]
+    return {raw[n].lower(): raw[n + 1] for n in range(0, len(raw), 2)}
+
+
+def codeload_archive(recorded: list[dict[str, Any]]) -> bytes:
+    download = next(exchange for exchange in recorded if exchange["scope"] == "https://codeload.github.com:443")
+    assert download["responseIsBinary"]
+    assert response_headers(download)["content-type"] == "application/x-gzip"
+    return bytes.fromhex(download["response"])
+
+
+def committed_readme(recorded: list[dict[str, Any]]) -> bytes:
+    commit = next(exchange for exchange in recorded if exchange["method"] == "put")
+    return base64.b64decode(commit["body"]["content"])
+
+
+def import_archive(archive: bytes) -> tuple[ImportedTree, list[KeptFile]]:
+    kept: list[KeptFile] = []
+    with DetectSecretsScanner() as scanner:
+        tree = read_archive(
+            io.BytesIO(archive), policy=ContextPolicy(), budget=BudgetUse(), scanner=scanner, keep=kept.append
+        )
+    return tree, kept
+
+
+def test_the_commit_comes_from_the_pax_header_github_writes() -> None:
+    recorded = exchanges("raw-fixture.json")
+    archive = codeload_archive(recorded)
+
+    tree, _ = import_archive(archive)
+
+    assert tree.commit_sha == "900f3f818d8c2ac46196b3cdaee655d1ee986381"
+    # GitHub names the top folder after the commit's short SHA, and the file after its repository.
+    download = next(exchange for exchange in recorded if exchange["scope"].startswith("https://codeload"))
+    assert response_headers(download)["content-disposition"].endswith(f"-{tree.commit_sha[:7]}.tar.gz")
+
+
+def test_the_committed_readme_is_kept_byte_for_byte_under_its_path() -> None:
+    recorded = exchanges("raw-fixture.json")
+
+    tree, kept = import_archive(codeload_archive(recorded))
+
+    readme = committed_readme(recorded)
+    assert [(file.path, file.content) for file in kept] == [("README.md", readme)]
+    assert [(listed.path, listed.size, listed.sha, listed.category) for listed in tree.files] == [
+        ("README.md", len(readme), git_blob_sha(readme), Category.DOCUMENTATION)
+    ]
+
+
+def test_an_archive_without_the_pax_header_has_no_commit_but_the_same_files() -> None:
+    tree, kept = import_archive(codeload_archive(exchanges("normalized-fixture.json")))
+
+    assert tree.commit_sha is None
+    assert [file.path for file in kept] == ["README.md"]
+
+
+@pytest.mark.parametrize("name", ["raw-fixture.json", "normalized-fixture.json"])
+def test_the_tarball_route_redirects_to_codeload(name: str) -> None:
+    request = next(exchange for exchange in exchanges(name) if "/tarball/" in exchange["path"])
+
+    assert request["status"] == 302
+    location = response_headers(request)["location"]
+    assert location.startswith("https://codeload.github.com/")
+    assert location.endswith("/legacy.tar.gz/refs/heads/main")
