@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 
-from bench import artifact, cold_start, cost, growth, requests_per_outcome, warm
+from bench import archive_reading, artifact, cold_start, cost, growth, requests_per_outcome, warm
 
 
 def _machine() -> str:
@@ -61,6 +61,7 @@ def main() -> None:
 
     _print_costs(len(cold.functions), cold.functions[0].run.seconds)
     _print_growth()
+    _print_archive_reading()
 
 
 def _print_costs(functions: int, create_cold_start_seconds: float) -> None:
@@ -101,6 +102,21 @@ def _print_growth() -> None:
     for row in (growth.Growth(**line) for line in rows):
         figures = f"{row.size:>7}{row.status:>7}{row.requests:>9}{row.items_read:>7}{row.bytes_read / 1024:>9.1f}"
         print(f"   {row.call:<36}{figures}{row.read_units:>7.1f}{row.write_units:>7.1f}{row.milliseconds:>8.1f}")
+
+
+def _print_archive_reading() -> None:
+    print(
+        f"\n7. Reading an archive (the importer's core: policy, hashes, secret scan) against tar -xzf of the "
+        f"same archive, median of {archive_reading.ROUNDS} rounds (goal: within 3x, memory flat)"
+    )
+    print(
+        f"   {'archive':<18}{'MiB':>7}{'entries':>9}{'kept':>6}{'read s':>9}{'tar s':>8}{'/ tar':>7}"
+        f"{'peak RSS':>10}{'growth':>9}"
+    )
+    for row in archive_reading.measure():
+        figures = f"{row.archive_mib:>7.1f}{row.entries:>9}{row.kept:>6}{row.seconds:>9.3f}{row.tar_seconds:>8.3f}"
+        memory = f"{row.peak_rss_mib:>6.1f} MiB{row.rss_growth_mib:>5.1f} MiB"
+        print(f"   {row.label:<18}{figures}{row.time_ratio:>6.2f}x{memory}")
 
 
 if __name__ == "__main__":

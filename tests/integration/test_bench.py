@@ -3,7 +3,7 @@ items or the routes cannot leave the benchmark answering errors (each run checks
 
 from __future__ import annotations
 
-from bench import cold_start
+from bench import archive_reading, cold_start
 
 
 def test_every_cold_start_run_of_make_bench_answers_its_expected_status() -> None:
@@ -16,3 +16,16 @@ def test_every_cold_start_run_of_make_bench_answers_its_expected_status() -> Non
         "DeleteImportFunction",
         "GithubWebhookFunction",
     }
+
+
+def test_make_benchs_archive_reading_reads_each_archive_it_builds() -> None:
+    small = (
+        archive_reading.ArchiveShape("bench check", text_files=30, text_bytes=512, asset_files=2, asset_bytes=4096),
+    )
+
+    (row,) = archive_reading.measure(small, rounds=1)
+
+    # 30 sources, 2 assets and the 4 files the policy keeps (a manifest, a Dockerfile, a workflow, a README).
+    assert (row.entries, row.kept) == (36, 4)
+    assert row.seconds > 0
+    assert row.tar_seconds > 0
