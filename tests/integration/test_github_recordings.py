@@ -12,12 +12,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from domain.context_policy import BudgetUse, Category, ContextPolicy, KeptFile
+from domain.import_failures import FailureCode, ImportFailed
+from github_client.responses import archive_failure, redirect_target
 from importer.secret_scan import DetectSecretsScanner
 from importer.tar_archive import ImportedTree, git_blob_sha, read_archive
 
@@ -97,3 +100,31 @@ def test_the_tarball_route_redirects_to_codeload(name: str) -> None:
     location = response_headers(request)["location"]
     assert location.startswith("https://codeload.github.com/")
     assert location.endswith("/legacy.tar.gz/refs/heads/main")
+
+
+def test_the_recorded_redirect_is_followed_to_codeload_and_not_to_the_api_host() -> None:
+    request = next(exchange for exchange in exchanges("raw-fixture.json") if "/tarball/" in exchange["path"])
+    location = response_headers(request)["location"]
+
+    assert redirect_target(location, ("https://codeload.github.com",)) == location
+    with pytest.raises(ImportFailed):
+        redirect_target(location, ("https://api.github.com",))
+
+
+def test_a_recorded_404_is_not_found_or_no_access() -> None:
+    recorded = json.loads((SCENARIOS / "branch-protection" / "raw-fixture.json").read_text())
+    missing = next(exchange for exchange in recorded if exchange["status"] == 404)
+
+    failure = archive_failure(404, response_headers(missing), datetime.now(UTC))
+
+    assert failure.code is FailureCode.NOT_FOUND_OR_NO_ACCESS
+
+
+def test_the_recorded_rate_limit_headers_give_the_reset_as_retry_at() -> None:
+    request = next(exchange for exchange in exchanges("raw-fixture.json") if "/tarball/" in exchange["path"])
+    headers = response_headers(request) | {"x-ratelimit-remaining": "0"}
+    reset = datetime.fromtimestamp(int(headers["x-ratelimit-reset"]), tz=UTC)
+
+    failure = archive_failure(403, headers, reset - timedelta(minutes=5))
+
+    assert (failure.code, failure.retry_at) == (FailureCode.RATE_LIMITED, reset)
