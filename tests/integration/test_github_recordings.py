@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,27 +21,17 @@ from domain.import_failures import FailureCode, ImportFailed
 from github_client.responses import archive_failure, redirect_target
 from importer.secret_scan import DetectSecretsScanner
 from importer.tar_archive import ImportedTree, git_blob_sha, read_archive
-
-SCENARIOS = Path(__file__).resolve().parents[2] / "tools/node/node_modules/@octokit/fixtures/scenarios/api.github.com"
+from tests.github_replay import header_map, recording
 
 
 def exchanges(name: str) -> list[dict[str, Any]]:
-    recorded: list[dict[str, Any]] = json.loads((SCENARIOS / "get-archive" / name).read_text())
-    return recorded
-
-
-def response_headers(exchange: dict[str, Any]) -> dict[str, str]:
-    """Lower-cased header names: the normalized recording keeps a dict, the raw one GitHub's list."""
-    if "headers" in exchange:
-        return {name.lower(): str(value) for name, value in exchange["headers"].items()}
-    raw = exchange["rawHeaders"]
-    return {raw[n].lower(): raw[n + 1] for n in range(0, len(raw), 2)}
+    return recording("get-archive", name.removesuffix("-fixture.json"))
 
 
 def codeload_archive(recorded: list[dict[str, Any]]) -> bytes:
     download = next(exchange for exchange in recorded if exchange["scope"] == "https://codeload.github.com:443")
     assert download["responseIsBinary"]
-    assert response_headers(download)["content-type"] == "application/x-gzip"
+    assert header_map(download)["content-type"] == "application/x-gzip"
     return bytes.fromhex(download["response"])
 
 
@@ -70,7 +58,7 @@ def test_the_commit_comes_from_the_pax_header_github_writes() -> None:
     assert tree.commit_sha == "900f3f818d8c2ac46196b3cdaee655d1ee986381"
     # GitHub names the top folder after the commit's short SHA, and the file after its repository.
     download = next(exchange for exchange in recorded if exchange["scope"].startswith("https://codeload"))
-    assert response_headers(download)["content-disposition"].endswith(f"-{tree.commit_sha[:7]}.tar.gz")
+    assert header_map(download)["content-disposition"].endswith(f"-{tree.commit_sha[:7]}.tar.gz")
 
 
 def test_the_committed_readme_is_kept_byte_for_byte_under_its_path() -> None:
@@ -97,14 +85,14 @@ def test_the_tarball_route_redirects_to_codeload(name: str) -> None:
     request = next(exchange for exchange in exchanges(name) if "/tarball/" in exchange["path"])
 
     assert request["status"] == 302
-    location = response_headers(request)["location"]
+    location = header_map(request)["location"]
     assert location.startswith("https://codeload.github.com/")
     assert location.endswith("/legacy.tar.gz/refs/heads/main")
 
 
 def test_the_recorded_redirect_is_followed_to_codeload_and_not_to_the_api_host() -> None:
     request = next(exchange for exchange in exchanges("raw-fixture.json") if "/tarball/" in exchange["path"])
-    location = response_headers(request)["location"]
+    location = header_map(request)["location"]
 
     assert redirect_target(location, ("https://codeload.github.com",)) == location
     with pytest.raises(ImportFailed):
@@ -112,17 +100,17 @@ def test_the_recorded_redirect_is_followed_to_codeload_and_not_to_the_api_host()
 
 
 def test_a_recorded_404_is_not_found_or_no_access() -> None:
-    recorded = json.loads((SCENARIOS / "branch-protection" / "raw-fixture.json").read_text())
+    recorded = recording("branch-protection")
     missing = next(exchange for exchange in recorded if exchange["status"] == 404)
 
-    failure = archive_failure(404, response_headers(missing), datetime.now(UTC))
+    failure = archive_failure(404, header_map(missing), datetime.now(UTC))
 
     assert failure.code is FailureCode.NOT_FOUND_OR_NO_ACCESS
 
 
 def test_the_recorded_rate_limit_headers_give_the_reset_as_retry_at() -> None:
     request = next(exchange for exchange in exchanges("raw-fixture.json") if "/tarball/" in exchange["path"])
-    headers = response_headers(request) | {"x-ratelimit-remaining": "0"}
+    headers = header_map(request) | {"x-ratelimit-remaining": "0"}
     reset = datetime.fromtimestamp(int(headers["x-ratelimit-reset"]), tz=UTC)
 
     failure = archive_failure(403, headers, reset - timedelta(minutes=5))
