@@ -58,9 +58,16 @@ def github_repository_problem(source_path: str) -> str | None:
     return None
 
 
-def public_repository_url_problem(source_path: str) -> str | None:
+def parse_public_repository_url(source_path: str) -> GithubRepository | None:
+    """The repository `https://github.com/owner/repo[.git]` names, or None when it names none."""
     match = _PUBLIC_REPOSITORY_URL.fullmatch(source_path)
-    if match is None or parse_github_repository(f"{match['owner']}/{match['repo'].removesuffix('.git')}") is None:
+    if match is None:
+        return None
+    return parse_github_repository(f"{match['owner']}/{match['repo'].removesuffix('.git')}")
+
+
+def public_repository_url_problem(source_path: str) -> str | None:
+    if parse_public_repository_url(source_path) is None:
         return "must be a public GitHub repository URL: https://github.com/owner/repo, optionally ending in .git"
     return None
 

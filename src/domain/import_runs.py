@@ -1,0 +1,249 @@
+"""An import run: fetch an import's repository, keep what the policy keeps, and record the outcome once.
+
+A run is started by a job `(import, generation)`: every write that starts an import (a create, a refresh, a
+change of the source) raises the import's run generation and sets it `pending`. The run
+
+1. claims the import: only a `pending` import of the job's generation, or an `importing` one whose
+   lease has ended (its run died: what it wrote is discarded), is claimed, in one conditional write; a
+   duplicate or stale job claims nothing and ends there;
+2. reads the archive under the policy, writing each kept file under a prefix of its own (per import,
+   per run), which no record points at yet;
+3. records `completed` with the commit, the summary and the prefix, in one write conditioned on the
+   claim still being this run's. Until then nothing a client reads changes, so a partial result is
+   never shown; a run that lost its claim (the import was deleted, changed or taken over) discards its
+   prefix and records nothing.
+
+A failure the client can act on is recorded as `failed` with its code; a rate limit puts the import back
+to `pending` with the time GitHub names, and the caller schedules the job again for then. Anything else
+is left to the caller's retries: the claim's lease lets a later try take over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from domain.context_policy import BudgetUse, ContextPolicy, KeptFile, ListedFile, SecretScanner
+from domain.import_failures import FailureCode, ImportFailed
+from domain.models import SourceType
+
+# Longer than the importer function's timeout (15 minutes): a live run never loses its claim.
+RUN_LEASE = timedelta(minutes=16)
+
+
+class RunStatus(StrEnum):
+    """Where an import's content stands (the `status` of an import)."""
+
+    PENDING = "pending"
+    IMPORTING = "importing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    AWAITING_UPLOAD = "awaiting_upload"
+
+
+def first_status(source_type: SourceType) -> RunStatus:
+    """A new import's status: a folder waits for its upload, a repository for its first run."""
+    return RunStatus.AWAITING_UPLOAD if source_type is SourceType.LOCAL_FOLDER else RunStatus.PENDING
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    """What the queue carries: which import, and which of its runs (its generation) is wanted."""
+
+    user_id: int
+    project_id: int
+    import_id: int
+    generation: int
+
+
+@dataclass(frozen=True)
+class ClaimedRun:
+    """An import this run holds, as it stood when claimed."""
+
+    job: ImportJob
+    run_id: str
+    source_type: SourceType
+    source_path: str
+    source_ref: str | None
+    # The run whose lease this one took over: it died, and may have left content under its prefix.
+    overtaken_run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ContextSummary:
+    """The `context` of a completed import."""
+
+    files: int
+    bytes: int
+    skipped_files: int
+    secrets_found: int
+
+
+@dataclass(frozen=True)
+class CompletedRun:
+    commit_sha: str | None
+    summary: ContextSummary
+    content_prefix: str
+
+
+class RunOutcome(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    DEFERRED = "deferred"  # rate-limited: back to pending until the run's retry_at
+    NOT_CLAIMED = "not_claimed"  # a duplicate, stale or early job: another run holds or held it
+    LOST = "lost"  # the import was deleted, changed or taken over while this run read it
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outcome: RunOutcome
+    retry_at: datetime | None = None
+
+
+class RunStore(Protocol):
+    """The import's run state; every write is conditioned on the claim (generation and run id)."""
+
+    def claim(self, job: ImportJob, run_id: str, now: datetime, lease_until: datetime) -> ClaimedRun | None:
+        """The import, now `importing` for this run; None when the job's generation is not claimable."""
+        ...
+
+    def complete(self, run: ClaimedRun, completed: CompletedRun, now: datetime) -> bool:
+        """Records `completed`; False when the claim is no longer this run's (nothing is written then)."""
+        ...
+
+    def fail(self, run: ClaimedRun, failure: ImportFailed, now: datetime) -> bool:
+        """Records `failed` with the failure's code and message; False when the claim was lost."""
+        ...
+
+    def defer(self, run: ClaimedRun, failure: ImportFailed, now: datetime) -> bool:
+        """Back to `pending`, with the rate limit as the import's error until the next try."""
+        ...
+
+    def abandon(self, job: ImportJob, failure: ImportFailed, now: datetime) -> bool:
+        """`failed` for a job no try could finish (its last try crashed); False when it had moved on."""
+        ...
+
+
+class ContentWriter(Protocol):
+    def keep(self, file: KeptFile) -> None: ...
+
+    def finish(self, listing: ImportedListing) -> None:
+        """Writes what the files routes read (the listing); the content is complete once it returns."""
+        ...
+
+
+class ImportedListing(Protocol):
+    """What a content store needs of a read archive (importer.tar_archive.ImportedTree has it)."""
+
+    commit_sha: str | None
+    files: list[ListedFile]
+    kept_files: int
+    kept_bytes: int
+
+    @property
+    def skipped_files(self) -> int: ...
+
+    @property
+    def secrets_found(self) -> int: ...
+
+
+class ContentStore(Protocol):
+    def prefix_for(self, job: ImportJob, run_id: str) -> str:
+        """Where one run's content goes: per import and per run, never built from an archive's paths."""
+        ...
+
+    def writer(self, prefix: str) -> ContentWriter: ...
+
+    def discard(self, prefix: str) -> None:
+        """Deletes everything under the prefix; nothing refers to it any more."""
+        ...
+
+
+class ArchiveSource(Protocol):
+    """Opens the archive a claimed run reads (raises ImportFailed when it cannot)."""
+
+    def open(self, run: ClaimedRun) -> AbstractContextManager[ArchiveStream]: ...
+
+
+class ArchiveStream(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class ArchiveReader(Protocol):
+    """Reads an archive under the policy (importer.tar_archive.read_archive): the domain names no format."""
+
+    def __call__(
+        self,
+        stream: ArchiveStream,
+        *,
+        policy: ContextPolicy,
+        budget: BudgetUse,
+        scanner: SecretScanner,
+        keep: Callable[[KeptFile], None],
+    ) -> ImportedListing: ...
+
+
+@dataclass(frozen=True)
+class Importer:
+    runs: RunStore
+    content: ContentStore
+    source: ArchiveSource
+    read_archive: ArchiveReader
+    scanner: SecretScanner
+    clock: Callable[[], datetime]
+    new_run_id: Callable[[], str]
+
+    def run(self, job: ImportJob) -> RunResult:
+        """One try of the job; raises only what the caller should retry (the lease makes that safe)."""
+        now = self.clock()
+        run = self.runs.claim(job, self.new_run_id(), now, now + RUN_LEASE)
+        if run is None:
+            return RunResult(RunOutcome.NOT_CLAIMED)
+        if run.overtaken_run_id is not None:
+            self.content.discard(self.content.prefix_for(job, run.overtaken_run_id))
+        prefix = self.content.prefix_for(job, run.run_id)
+        try:
+            completed = self._read(run, prefix)
+        except ImportFailed as failure:
+            self.content.discard(prefix)
+            return self._record_failure(run, failure)
+        except BaseException:
+            self.content.discard(prefix)
+            raise
+        if not self.runs.complete(run, completed, self.clock()):
+            self.content.discard(prefix)
+            return RunResult(RunOutcome.LOST)
+        return RunResult(RunOutcome.COMPLETED)
+
+    def _read(self, run: ClaimedRun, prefix: str) -> CompletedRun:
+        writer = self.content.writer(prefix)
+        with self.source.open(run) as stream:
+            listing = self.read_archive(
+                stream, policy=ContextPolicy(), budget=BudgetUse(), scanner=self.scanner, keep=writer.keep
+            )
+        if listing.commit_sha is None and run.source_type is not SourceType.LOCAL_FOLDER:
+            raise ImportFailed(FailureCode.INTERNAL, "GitHub's archive did not name its commit.")
+        writer.finish(listing)
+        summary = ContextSummary(listing.kept_files, listing.kept_bytes, listing.skipped_files, listing.secrets_found)
+        return CompletedRun(listing.commit_sha, summary, prefix)
+
+    def give_up(self, job: ImportJob) -> bool:
+        """After the job's last try: the import is `failed` with `internal`, unless it has moved on."""
+        failure = ImportFailed(FailureCode.INTERNAL, "The import failed on every try; refresh it to try again.")
+        return self.runs.abandon(job, failure, self.clock())
+
+    def _record_failure(self, run: ClaimedRun, failure: ImportFailed) -> RunResult:
+        now = self.clock()
+        if failure.code is FailureCode.RATE_LIMITED:
+            recorded = self.runs.defer(run, failure, now)
+            outcome = RunOutcome.DEFERRED
+        else:
+            recorded = self.runs.fail(run, failure, now)
+            outcome = RunOutcome.FAILED
+        if not recorded:
+            return RunResult(RunOutcome.LOST)
+        return RunResult(outcome, failure.retry_at)
