@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from dynamodb_store import keys
-from dynamodb_store.store import at_version, source_type_copy, stored_import_from_item
+from dynamodb_store.store import at_version, copy_of_import_item, stored_import_from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -87,8 +87,7 @@ def _project_items(client: DynamoDBClient, table: str) -> Iterator[Item]:
 
 
 def _wanted_copy(item: Item) -> dict[str, Any]:
-    stored = stored_import_from_item(item)
-    return source_type_copy(stored.import_, stored.version)
+    return copy_of_import_item(item)
 
 
 def _at_the_version_read(table: str, item: Item) -> TransactWriteItemTypeDef:

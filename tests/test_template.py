@@ -42,7 +42,7 @@ READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynam
             "UpdateImportFunction",
             READ_SESSION_AND_DATA
             | {
-                ("dynamodb:PutItem", "DataTable.Arn"),
+                ("dynamodb:UpdateItem", "DataTable.Arn"),
                 ("dynamodb:DeleteItem", "DataTable.Arn"),
                 ("dynamodb:ConditionCheckItem", "DataTable.Arn"),
             },
@@ -61,7 +61,7 @@ def test_each_other_function_has_exactly_its_routes_grants(function_id: str, gra
     ("function_id", "action", "partitions"),
     [
         ("ListImportsFunction", "dynamodb:Query", [partition_of(keys.import_key(1, 789, 42))]),
-        ("UpdateImportFunction", "dynamodb:PutItem", [partition_of(keys.import_key(1, 789, 42))]),
+        ("UpdateImportFunction", "dynamodb:UpdateItem", [partition_of(keys.import_key(1, 789, 42))]),
         (
             "DeleteImportFunction",
             "dynamodb:DeleteItem",

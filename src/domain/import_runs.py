@@ -1,9 +1,10 @@
 """An import run: fetch an import's repository, keep what the policy keeps, and record the outcome once.
 
-A run is started by a job `(import, generation)`: every write that starts an import (a create, a refresh, a
-change of the source) raises the import's run generation and sets it `pending`. The run
+A run is started by a job `(import, start id)`: every write that starts an import (a create, a refresh, a
+change of the source) sets it `pending` under a new start id of its own, unconditionally (no write needs
+to read the run state first). The run
 
-1. claims the import: only a `pending` import of the job's generation, or an `importing` one whose
+1. claims the import: only a `pending` import of the job's start id, or an `importing` one whose
    lease has ended (its run died: what it wrote is discarded), is claimed, in one conditional write; a
    duplicate or stale job claims nothing and ends there;
 2. reads the archive under the policy, writing each kept file under a prefix of its own (per import,
@@ -52,12 +53,12 @@ def first_status(source_type: SourceType) -> RunStatus:
 
 @dataclass(frozen=True)
 class ImportJob:
-    """What the queue carries: which import, and which of its runs (its generation) is wanted."""
+    """What the queue carries: which import, and which start of it (a newer start makes this job stale)."""
 
     user_id: int
     project_id: int
     import_id: int
-    generation: int
+    start_id: str
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,10 @@ class RunResult:
 
 
 class RunStore(Protocol):
-    """The import's run state; every write is conditioned on the claim (generation and run id)."""
+    """The import's run state; every write is conditioned on the claim (start id and run id)."""
 
     def claim(self, job: ImportJob, run_id: str, now: datetime, lease_until: datetime) -> ClaimedRun | None:
-        """The import, now `importing` for this run; None when the job's generation is not claimable."""
+        """The import, now `importing` for this run; None when the job's start is not claimable."""
         ...
 
     def complete(self, run: ClaimedRun, completed: CompletedRun, now: datetime) -> bool:

@@ -24,6 +24,7 @@ from domain.errors import (
     ProjectNotFound,
     StorageBusy,
 )
+from domain.import_runs import first_status
 from domain.models import (
     REQUEST_KEY_WINDOW_SECONDS,
     ImportsQuery,
@@ -36,6 +37,7 @@ from domain.models import (
 from domain.source_paths import GithubRepository
 from dynamodb_store import keys
 from dynamodb_store.installations import StoredItemInvalid, account_copy_from_item, is_link_refusal, link_check
+from dynamodb_store.runs import RESET_BY_NEW_SOURCE, start_attributes
 from dynamodb_store.throttling import is_throttling
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
         KeysAndAttributesTypeDef,
         QueryInputTypeDef,
         TransactWriteItemTypeDef,
+        UpdateTypeDef,
     )
 
 # BatchGetItem may leave keys unprocessed under throttling; they are asked for again this often,
@@ -156,17 +159,13 @@ class DynamoDBImportStore:
         self, changed: ProjectImport, stored: StoredImport, installer_github_user_id: int | None = None
     ) -> None:
         version = stored.version + 1
-        condition, values = at_version(stored.version)
-        put: TransactWriteItemTypeDef = {
-            "Put": {
-                "TableName": self._data_table,
-                "Item": import_item(changed, version),
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#version": _VERSION},
-                "ExpressionAttributeValues": values,
-            }
-        }
-        transaction = [put, self._copy_put(changed, version)]
+        # A new source starts a new run; the old source's run and content are the stream's to clean up.
+        new_source = _source(changed) != _source(stored.import_)
+        run_start = start_attributes(first_status(changed.source_type), new_write_token()) if new_source else None
+        import_key, item = _import_key(changed), import_item(changed, version)
+        update = _client_update(self._data_table, import_key, item, run_start, at_version(stored.version))
+        copy = _client_update(self._data_table, _copy_key(changed), source_type_copy(changed, version), run_start)
+        transaction: list[TransactWriteItemTypeDef] = [{"Update": update}, {"Update": copy}]
         if stored.import_.source_type is not changed.source_type:
             transaction.append(self._copy_delete(stored.import_))
         link_position = None
@@ -216,9 +215,12 @@ class DynamoDBImportStore:
         except ClientError as error:
             raise _busy_or_itself(error) from error
 
-    def _copy_put(self, stored_import: ProjectImport, version: int) -> TransactWriteItemTypeDef:
+    def _copy_put(
+        self, stored_import: ProjectImport, version: int, run_start: dict[str, AttributeValueTypeDef]
+    ) -> TransactWriteItemTypeDef:
         """The import's copy under its source type, which filtered pages read (keys.py)."""
-        return {"Put": {"TableName": self._data_table, "Item": source_type_copy(stored_import, version)}}
+        item = source_type_copy(stored_import, version) | run_start
+        return {"Put": {"TableName": self._data_table, "Item": item}}
 
     def _copy_delete(self, stored_import: ProjectImport) -> TransactWriteItemTypeDef:
         # Unconditional: an import stored before copies existed has none, and that is fine.
@@ -237,7 +239,8 @@ class DynamoDBImportStore:
         # another create's. (DynamoDB's ClientRequestToken, which botocore fills in, covers the same
         # case within ten minutes; this does not depend on it.)
         write_token = new_write_token()
-        transaction = self._import_transaction(new_import, write_token)
+        run_start = start_attributes(first_status(new_import.source_type), new_write_token())
+        transaction = self._import_transaction(new_import, write_token, run_start)
         if request_key is not None:
             transaction.append(self._request_key_claim(new_import, request_key, fingerprint))
         link_position = None
@@ -325,7 +328,9 @@ class DynamoDBImportStore:
         # DynamoDB leaves keys unprocessed when it throttles them.
         raise StorageBusy(f"BatchGetItem left keys unprocessed {_MAX_BATCH_GET_ROUNDS} times")
 
-    def _import_transaction(self, new_import: ProjectImport, write_token: str) -> list[TransactWriteItemTypeDef]:
+    def _import_transaction(
+        self, new_import: ProjectImport, write_token: str, run_start: dict[str, AttributeValueTypeDef]
+    ) -> list[TransactWriteItemTypeDef]:
         user_id, project_id, import_id = new_import.neptun_user_id, new_import.project_id, new_import.id
         not_yet_stored = f"attribute_not_exists({keys.PARTITION_KEY})"
         return [
@@ -340,7 +345,7 @@ class DynamoDBImportStore:
             {
                 "Put": {
                     "TableName": self._data_table,
-                    "Item": import_item(new_import, _FIRST_VERSION),
+                    "Item": import_item(new_import, _FIRST_VERSION) | run_start,
                     "ConditionExpression": not_yet_stored,
                 }
             },
@@ -358,7 +363,7 @@ class DynamoDBImportStore:
                 }
             },
             # Unconditional: the id claim already makes the id this import's alone.
-            self._copy_put(new_import, _FIRST_VERSION),
+            self._copy_put(new_import, _FIRST_VERSION, run_start),
         ]
 
 
@@ -371,6 +376,49 @@ def source_type_copy(stored_import: ProjectImport, version: int) -> dict[str, At
     """The item a filtered page reads: the import's attributes and version under its source type's key."""
     copied = import_item(stored_import, version) | _copy_key(stored_import)
     return copied | {"entity_type": {"S": _COPY_ENTITY_TYPE}}
+
+
+def copy_of_import_item(item: Mapping[str, AttributeValueTypeDef]) -> dict[str, AttributeValueTypeDef]:
+    """The copy an import's item should have: all its attributes, run state included, under the copy's key."""
+    stored = stored_import_from_item(item)
+    copied = dict(item) | {_VERSION: _number(stored.version)} | _copy_key(stored.import_)
+    return copied | {"entity_type": {"S": _COPY_ENTITY_TYPE}}
+
+
+_OPTIONAL_ATTRIBUTES = ("source_ref", "title", "description")
+
+
+def _source(stored_import: ProjectImport) -> tuple[str, str, str | None]:
+    return stored_import.source_type.value, stored_import.source_path, stored_import.source_ref
+
+
+def _client_update(
+    table: str,
+    key: keys.Key,
+    item: dict[str, AttributeValueTypeDef],
+    run_start: dict[str, AttributeValueTypeDef] | None,
+    condition: tuple[str, dict[str, AttributeValueTypeDef]] | None = None,
+) -> UpdateTypeDef:
+    """An UpdateItem that writes the client's attributes (and, for a new source, a new run's start).
+
+    Not a Put: what a run recorded on the item stays, unless the source changed."""
+    attributes = {name: value for name, value in item.items() if name not in key} | (run_start or {})
+    names = {f"#{name}": name for name in attributes}
+    values = {f":{name}": value for name, value in attributes.items()}
+    update = "SET " + ", ".join(f"#{name} = :{name}" for name in attributes)
+    removed = [name for name in _OPTIONAL_ATTRIBUTES if name not in attributes]
+    if run_start is not None:
+        removed += RESET_BY_NEW_SOURCE
+    if removed:
+        names |= {f"#{name}": name for name in removed}
+        update += " REMOVE " + ", ".join(f"#{name}" for name in removed)
+    written: UpdateTypeDef = {"TableName": table, "Key": key, "UpdateExpression": update}
+    if condition is not None:
+        expression, condition_values = condition
+        written["ConditionExpression"] = expression
+        names |= {"#pk": keys.PARTITION_KEY, "#version": _VERSION}
+        values |= condition_values
+    return written | {"ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
 
 
 def _import_key(stored_import: ProjectImport) -> keys.Key:

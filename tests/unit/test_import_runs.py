@@ -29,13 +29,13 @@ from importer.tar_archive import read_archive
 from tests.archives import COMMIT, FakeScanner, file_at, github_archive
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-JOB = ImportJob(user_id=1, project_id=2, import_id=3, generation=1)
+JOB = ImportJob(user_id=1, project_id=2, import_id=3, start_id="start-1")
 
 
 @dataclass
 class StoredRun:
     status: RunStatus = RunStatus.PENDING
-    generation: int = 1
+    start_id: str = "start-1"
     run_id: str | None = None
     lease_until: datetime | None = None
     error: ImportFailed | None = None
@@ -52,7 +52,7 @@ class MemoryRuns:
     def claim(self, job: ImportJob, run_id: str, now: datetime, lease_until: datetime) -> ClaimedRun | None:
         run = self.stored
         lease_over = run.status is RunStatus.IMPORTING and run.lease_until is not None and run.lease_until < now
-        if not run.exists or run.generation != job.generation or not (run.status is RunStatus.PENDING or lease_over):
+        if not run.exists or run.start_id != job.start_id or not (run.status is RunStatus.PENDING or lease_over):
             return None
         overtaken = run.run_id if lease_over else None
         run.status, run.run_id, run.lease_until = RunStatus.IMPORTING, run_id, lease_until
@@ -60,7 +60,7 @@ class MemoryRuns:
 
     def _holds(self, claimed: ClaimedRun) -> bool:
         run = self.stored
-        return run.exists and run.generation == claimed.job.generation and run.run_id == claimed.run_id
+        return run.exists and run.start_id == claimed.job.start_id and run.run_id == claimed.run_id
 
     def complete(self, claimed: ClaimedRun, completed: CompletedRun, now: datetime) -> bool:
         if not self._holds(claimed):
@@ -82,11 +82,7 @@ class MemoryRuns:
 
     def abandon(self, job: ImportJob, failure: ImportFailed, now: datetime) -> bool:
         run = self.stored
-        if (
-            not run.exists
-            or run.generation != job.generation
-            or run.status not in {RunStatus.PENDING, RunStatus.IMPORTING}
-        ):
+        if not run.exists or run.start_id != job.start_id or run.status not in {RunStatus.PENDING, RunStatus.IMPORTING}:
             return False
         run.status, run.error = RunStatus.FAILED, failure
         return True
@@ -188,8 +184,8 @@ def test_a_duplicate_job_after_completion_claims_nothing_and_changes_nothing() -
     assert (runs.stored.completed, content.files) == before
 
 
-def test_a_stale_generation_claims_nothing() -> None:
-    runs = MemoryRuns(StoredRun(generation=2))
+def test_a_job_of_an_earlier_start_claims_nothing() -> None:
+    runs = MemoryRuns(StoredRun(start_id="start-2"))
 
     assert importer(runs, MemoryContent(), ScriptedSource()).run(JOB).outcome is RunOutcome.NOT_CLAIMED
     assert runs.stored.status is RunStatus.PENDING
@@ -291,10 +287,10 @@ def test_a_run_that_finishes_after_its_import_was_deleted_stores_nothing() -> No
     assert runs.stored.completed is None
 
 
-def test_a_run_overtaken_by_a_newer_generation_stores_nothing() -> None:
+def test_a_run_overtaken_by_a_newer_start_stores_nothing() -> None:
     runs, content = MemoryRuns(), MemoryContent()
     source = ScriptedSource()
-    source.during.append(lambda: setattr(runs.stored, "generation", 2))
+    source.during.append(lambda: setattr(runs.stored, "start_id", "start-2"))
 
     assert importer(runs, content, source).run(JOB).outcome is RunOutcome.LOST
     assert content.files == {}
@@ -311,7 +307,7 @@ def test_an_archive_without_its_commit_fails_as_internal() -> None:
 
 def test_giving_up_after_the_last_try_records_internal_unless_the_import_moved_on() -> None:
     runs = MemoryRuns(StoredRun(status=RunStatus.IMPORTING, run_id="crashed"))
-    moved_on = MemoryRuns(StoredRun(generation=2))
+    moved_on = MemoryRuns(StoredRun(start_id="start-2"))
 
     assert importer(runs, MemoryContent(), ScriptedSource()).give_up(JOB)
     assert not importer(moved_on, MemoryContent(), ScriptedSource()).give_up(JOB)

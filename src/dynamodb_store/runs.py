@@ -1,0 +1,227 @@
+"""An import's run state on DynamoDB: attributes of the import's item and of its copy, never of a client's.
+
+| attribute         | what it holds                                                            |
+| ----------------- | ------------------------------------------------------------------------ |
+| `run_status`      | pending, importing, completed, failed, awaiting_upload                   |
+| `run_start_id`    | the write that started the wanted run (a create, a refresh, a new source) |
+| `run_id`          | while importing: the run holding the claim                               |
+| `run_lease_until` | while importing: epoch seconds after which another run may take over     |
+| `run_error`       | {code, message, retry_at?} of the last failure or rate limit             |
+| `commit_sha`, `imported_at`, `context`, `content_prefix` | the last completed run's result   |
+
+Every run write is one transaction on the import's item (which holds the condition) and its copy (which
+filtered pages read), so the two never disagree. None of them changes `version`: a client's ETag stays
+valid while its import runs, and a client's change (an UpdateItem of its own attributes) never erases
+what a run recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from domain.import_failures import ImportFailed
+from domain.import_runs import ClaimedRun, CompletedRun, ImportJob, RunStatus
+from domain.models import SourceType, format_utc_timestamp
+from dynamodb_store import keys
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
+
+RUN_STATUS = "run_status"
+RUN_START_ID = "run_start_id"
+RUN_ID = "run_id"
+RUN_LEASE_UNTIL = "run_lease_until"
+RUN_ERROR = "run_error"
+COMMIT_SHA = "commit_sha"
+IMPORTED_AT = "imported_at"
+CONTEXT = "context"
+CONTENT_PREFIX = "content_prefix"
+# What a new source makes obsolete: the old source's run and content.
+RESET_BY_NEW_SOURCE = (RUN_ID, RUN_LEASE_UNTIL, RUN_ERROR, COMMIT_SHA, IMPORTED_AT, CONTEXT, CONTENT_PREFIX)
+_ENDS_A_CLAIM = (RUN_ID, RUN_LEASE_UNTIL)
+_CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
+_PLACEHOLDER = re.compile(r"[#:]\w+")
+_Placeheld = TypeVar("_Placeheld")
+
+
+def start_attributes(status: RunStatus, start_id: str) -> dict[str, AttributeValueTypeDef]:
+    """What a write that starts an import sets (a create, a change of source, a refresh)."""
+    return {RUN_STATUS: {"S": status.value}, RUN_START_ID: {"S": start_id}}
+
+
+class DynamoRunStore:
+    """domain.import_runs.RunStore on the data table."""
+
+    def __init__(self, client: DynamoDBClient, data_table: str) -> None:
+        self._client = client
+        self._data_table = data_table
+
+    def claim(self, job: ImportJob, run_id: str, now: datetime, lease_until: datetime) -> ClaimedRun | None:
+        item = self._client.get_item(TableName=self._data_table, Key=_import_key(job), ConsistentRead=True).get("Item")
+        if item is None or item.get(RUN_START_ID, {}).get("S") != job.start_id:
+            return None
+        status = item.get(RUN_STATUS, {}).get("S")
+        claimed = ClaimedRun(
+            job=job,
+            run_id=run_id,
+            source_type=SourceType(item["source_type"]["S"]),
+            source_path=item["source_path"]["S"],
+            source_ref=item["source_ref"]["S"] if "source_ref" in item else None,
+            overtaken_run_id=item.get(RUN_ID, {}).get("S") if status == RunStatus.IMPORTING else None,
+        )
+        condition = "#start = :start AND (#status = :pending OR (#status = :importing AND #lease < :now))"
+        values: dict[str, AttributeValueTypeDef] = {
+            ":start": {"S": job.start_id},
+            ":pending": {"S": RunStatus.PENDING.value},
+            ":importing": {"S": RunStatus.IMPORTING.value},
+            ":now": _epoch(now),
+            ":run": {"S": run_id},
+            ":lease_until": _epoch(lease_until),
+        }
+        names = {"#start": RUN_START_ID, "#status": RUN_STATUS, "#lease": RUN_LEASE_UNTIL, "#run": RUN_ID}
+        update = "SET #status = :importing, #run = :run, #lease = :lease_until"
+        written = self._write(claimed.job, claimed.source_type, update, condition, names, values)
+        return claimed if written else None
+
+    def complete(self, run: ClaimedRun, completed: CompletedRun, now: datetime) -> bool:
+        summary = completed.summary
+        values: dict[str, AttributeValueTypeDef] = {
+            ":completed": {"S": RunStatus.COMPLETED.value},
+            ":imported_at": {"S": format_utc_timestamp(now)},
+            ":context": {
+                "M": {
+                    "files": _number(summary.files),
+                    "bytes": _number(summary.bytes),
+                    "skipped_files": _number(summary.skipped_files),
+                    "secrets_found": _number(summary.secrets_found),
+                }
+            },
+            ":prefix": {"S": completed.content_prefix},
+        }
+        names = {"#imported_at": IMPORTED_AT, "#context": CONTEXT, "#prefix": CONTENT_PREFIX}
+        sets = "#status = :completed, #imported_at = :imported_at, #context = :context, #prefix = :prefix"
+        if completed.commit_sha is not None:
+            values[":commit"] = {"S": completed.commit_sha}
+            names["#commit"] = COMMIT_SHA
+            sets += ", #commit = :commit"
+        return self._claimed_write(
+            run, f"SET {sets} REMOVE {_removals(names, (*_ENDS_A_CLAIM, RUN_ERROR))}", names, values
+        )
+
+    def fail(self, run: ClaimedRun, failure: ImportFailed, now: datetime) -> bool:
+        return self._record(run, RunStatus.FAILED, failure)
+
+    def defer(self, run: ClaimedRun, failure: ImportFailed, now: datetime) -> bool:
+        return self._record(run, RunStatus.PENDING, failure)
+
+    def abandon(self, job: ImportJob, failure: ImportFailed, now: datetime) -> bool:
+        item = self._client.get_item(
+            TableName=self._data_table, Key=_import_key(job), ConsistentRead=True, ProjectionExpression="source_type"
+        ).get("Item")
+        if item is None:
+            return False
+        names = {"#start": RUN_START_ID, "#status": RUN_STATUS, "#error": RUN_ERROR}
+        values: dict[str, AttributeValueTypeDef] = {
+            ":start": {"S": job.start_id},
+            ":pending": {"S": RunStatus.PENDING.value},
+            ":importing": {"S": RunStatus.IMPORTING.value},
+            ":failed": {"S": RunStatus.FAILED.value},
+            ":error": _error(failure),
+        }
+        update = f"SET #status = :failed, #error = :error REMOVE {_removals(names, _ENDS_A_CLAIM)}"
+        condition = "#start = :start AND #status IN (:pending, :importing)"
+        return self._write(job, SourceType(item["source_type"]["S"]), update, condition, names, values)
+
+    def _record(self, run: ClaimedRun, status: RunStatus, failure: ImportFailed) -> bool:
+        names = {"#error": RUN_ERROR}
+        values: dict[str, AttributeValueTypeDef] = {":recorded": {"S": status.value}, ":error": _error(failure)}
+        update = f"SET #status = :recorded, #error = :error REMOVE {_removals(names, _ENDS_A_CLAIM)}"
+        return self._claimed_write(run, update, names, values)
+
+    def _claimed_write(
+        self, run: ClaimedRun, update: str, names: dict[str, str], values: dict[str, AttributeValueTypeDef]
+    ) -> bool:
+        """A write that holds only while the claim is this run's: same start, same run id."""
+        names = names | {"#start": RUN_START_ID, "#status": RUN_STATUS, "#run": RUN_ID}
+        values = values | {":start": {"S": run.job.start_id}, ":run": {"S": run.run_id}}
+        return self._write(run.job, run.source_type, update, "#start = :start AND #run = :run", names, values)
+
+    def _write(
+        self,
+        job: ImportJob,
+        source_type: SourceType,
+        update: str,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, AttributeValueTypeDef],
+    ) -> bool:
+        """The update on the import (under the condition) and on its copy, at once; False if refused."""
+        on_import: TransactWriteItemTypeDef = {
+            "Update": {
+                "TableName": self._data_table,
+                "Key": _import_key(job),
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": _used(names, update, condition),
+                "ExpressionAttributeValues": _used(values, update, condition),
+            }
+        }
+        on_copy: TransactWriteItemTypeDef = {
+            "Update": {
+                "TableName": self._data_table,
+                "Key": keys.import_copy_key(job.user_id, job.project_id, source_type.value, job.import_id),
+                "UpdateExpression": update,
+                # The copy must exist: an update would otherwise make a partial one.
+                "ConditionExpression": "attribute_exists(#pk)",
+                "ExpressionAttributeNames": _used(names, update) | {"#pk": keys.PARTITION_KEY},
+                "ExpressionAttributeValues": _used(values, update),
+            }
+        }
+        try:
+            self._client.transact_write_items(TransactItems=[on_import, on_copy])
+        except self._client.exceptions.TransactionCanceledException as cancelled:
+            reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
+            if reasons[:1] == [_CONDITIONAL_CHECK_FAILED]:
+                return False
+            raise
+        return True
+
+
+def _import_key(job: ImportJob) -> keys.Key:
+    return keys.import_key(job.user_id, job.project_id, job.import_id)
+
+
+def _removals(names: dict[str, str], attributes: tuple[str, ...]) -> str:
+    """`#a, #b` for REMOVE, adding each attribute's placeholder to `names`."""
+    placeholders = []
+    for attribute in attributes:
+        placeholder = f"#{attribute}"
+        names[placeholder] = attribute
+        placeholders.append(placeholder)
+    return ", ".join(placeholders)
+
+
+def _used(placeholders: Mapping[str, _Placeheld], *expressions: str) -> dict[str, _Placeheld]:
+    # DynamoDB refuses a request that defines a name or value its expressions do not use.
+    tokens = {token for expression in expressions for token in _PLACEHOLDER.findall(expression)}
+    return {name: value for name, value in placeholders.items() if name in tokens}
+
+
+def _error(failure: ImportFailed) -> AttributeValueTypeDef:
+    error: dict[str, Any] = {"code": {"S": failure.code.value}, "message": {"S": str(failure)}}
+    if failure.retry_at is not None:
+        error["retry_at"] = {"S": format_utc_timestamp(failure.retry_at)}
+    return {"M": error}
+
+
+def _epoch(moment: datetime) -> AttributeValueTypeDef:
+    return {"N": str(int(moment.timestamp()))}
+
+
+def _number(value: int) -> AttributeValueTypeDef:
+    return {"N": str(value)}

@@ -1,0 +1,101 @@
+"""An import's kept content in S3: the only code that knows the content bucket's layout.
+
+Under one prefix per import and per run, `imports/<user id>/<project id>/<import id>/runs/<run id>/`:
+
+| key                       | what it holds                                                       |
+| ------------------------- | ------------------------------------------------------------------- |
+| `files/<n>`               | the n-th kept file's bytes, as the archive held them                |
+| `kept.json`               | `{path: {"object": n, "sha": blob sha}}` for every kept file         |
+| `listing/<page>.json`     | the files listing, `LISTING_PAGE` rows a page, in the archive's order |
+| `manifest.json`           | the commit, the counts and the number of listing pages; written last |
+
+Keys are made from ids and counters only, never from an archive's paths (a path is data inside
+`kept.json` and the listing). A run writes under its own prefix, which nothing refers to until the
+import's item records it: a reader never sees a half-written run. A discarded prefix is deleted whole.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from domain.context_policy import KeptFile, ListedFile
+from domain.import_runs import ImportedListing, ImportJob
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
+LISTING_PAGE = 1000
+_DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
+_JSON = "application/json"
+
+
+def listed_row(listed: ListedFile) -> dict[str, Any]:
+    """One row of the files listing, as the files route returns it."""
+    return {
+        "path": listed.path,
+        "size": listed.size,
+        "sha": listed.sha,
+        "category": listed.category.value,
+        "language": listed.language,
+        "included": listed.included,
+        "skipped_reason": listed.skipped_reason.value if listed.skipped_reason else None,
+        "secrets": [{"line": finding.line, "kind": finding.kind} for finding in listed.secrets],
+    }
+
+
+class S3ContentStore:
+    """domain.import_runs.ContentStore on one bucket."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def prefix_for(self, job: ImportJob, run_id: str) -> str:
+        return f"imports/{job.user_id}/{job.project_id}/{job.import_id}/runs/{run_id}/"
+
+    def writer(self, prefix: str) -> S3ContentWriter:
+        return S3ContentWriter(self._client, self._bucket, prefix)
+
+    def discard(self, prefix: str) -> None:
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(
+            Bucket=self._bucket, Prefix=prefix, PaginationConfig={"PageSize": _DELETE_BATCH}
+        ):
+            objects: list[ObjectIdentifierTypeDef] = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
+            if objects:
+                self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": objects, "Quiet": True})
+
+
+@dataclass
+class S3ContentWriter:
+    client: S3Client
+    bucket: str
+    prefix: str
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def keep(self, file: KeptFile) -> None:
+        number = len(self.kept)
+        self._put(f"files/{number}", file.content, "text/plain; charset=utf-8")
+        self.kept[file.path] = {"object": number, "sha": file.sha}
+
+    def finish(self, listing: ImportedListing) -> None:
+        rows = [listed_row(listed) for listed in listing.files]
+        pages = [rows[start : start + LISTING_PAGE] for start in range(0, len(rows), LISTING_PAGE)] or [[]]
+        for number, page in enumerate(pages):
+            self._put(f"listing/{number}.json", json.dumps(page).encode(), _JSON)
+        self._put("kept.json", json.dumps(self.kept).encode(), _JSON)
+        manifest = {
+            "commit_sha": listing.commit_sha,
+            "files": len(rows),
+            "kept_files": listing.kept_files,
+            "kept_bytes": listing.kept_bytes,
+            "listing_pages": len(pages),
+            "listing_page_size": LISTING_PAGE,
+        }
+        self._put("manifest.json", json.dumps(manifest).encode(), _JSON)
+
+    def _put(self, name: str, body: bytes, content_type: str) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self.prefix + name, Body=body, ContentType=content_type)

@@ -1,0 +1,202 @@
+"""The import run's state on DynamoDB (moto): claims, outcomes, and what a client's change keeps or resets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from domain.import_failures import FailureCode, ImportFailed
+from domain.import_runs import CompletedRun, ContextSummary, ImportJob
+from dynamodb_store.runs import DynamoRunStore
+from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, assert_copies_match_imports, call, import_path, post_imports
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+pytestmark = pytest.mark.usefixtures("demo_token")
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+LEASE = NOW + timedelta(minutes=16)
+PARTITION = {"S": "USER#1#PROJECT#789"}
+COMPLETED = CompletedRun("ab" * 20, ContextSummary(files=3, bytes=120, skipped_files=7, secrets_found=1), "p/run1/")
+
+
+def created(body: dict[str, Any]) -> tuple[int, str]:
+    response = post_imports(body)
+    assert response.status == 201, response.text
+    import_id: int = response.json()["import"]["id"]
+    return import_id, call("GET", import_path(import_id)).headers["etag"]
+
+
+def stored(dynamodb: DynamoDBClient, import_id: int) -> dict[str, Any]:
+    item: dict[str, Any] = dynamodb.get_item(
+        TableName="DataTable", Key={"PK": PARTITION, "SK": {"S": f"IMPORT#{import_id:016d}"}}, ConsistentRead=True
+    )["Item"]
+    return item
+
+
+def job_of(dynamodb: DynamoDBClient, import_id: int) -> ImportJob:
+    return ImportJob(1, 789, import_id, stored(dynamodb, import_id)["run_start_id"]["S"])
+
+
+def test_a_created_import_is_pending_under_a_start_of_its_own_and_a_folder_awaits_its_upload(
+    dynamodb: DynamoDBClient,
+) -> None:
+    github, _ = created(GITHUB_IMPORT)
+    folder, _ = created(FOLDER_IMPORT)
+
+    assert stored(dynamodb, github)["run_status"] == {"S": "pending"}
+    assert stored(dynamodb, folder)["run_status"] == {"S": "awaiting_upload"}
+    assert stored(dynamodb, github)["run_start_id"] != stored(dynamodb, folder)["run_start_id"]
+    assert_copies_match_imports(dynamodb)
+
+
+def test_a_run_claims_completes_and_its_copy_says_the_same(dynamodb: DynamoDBClient) -> None:
+    import_id, _ = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+
+    claimed = runs.claim(job_of(dynamodb, import_id), "run1", NOW, LEASE)
+    assert claimed is not None
+    assert (claimed.source_path, claimed.source_ref, claimed.overtaken_run_id) == ("username/repository", None, None)
+    assert stored(dynamodb, import_id)["run_status"] == {"S": "importing"}
+    assert runs.complete(claimed, COMPLETED, NOW)
+
+    item = stored(dynamodb, import_id)
+    assert item["run_status"] == {"S": "completed"}
+    assert item["commit_sha"] == {"S": "ab" * 20}
+    assert item["context"]["M"]["secrets_found"] == {"N": "1"}
+    assert "run_id" not in item
+    assert "run_lease_until" not in item
+    assert_copies_match_imports(dynamodb)
+
+
+def test_a_second_claim_of_the_same_start_is_refused_while_the_lease_holds(dynamodb: DynamoDBClient) -> None:
+    import_id, _ = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    job = job_of(dynamodb, import_id)
+
+    assert runs.claim(job, "run1", NOW, LEASE) is not None
+    assert runs.claim(job, "run2", NOW + timedelta(minutes=1), LEASE) is None
+    taken_over = runs.claim(job, "run3", LEASE + timedelta(seconds=1), LEASE + timedelta(minutes=20))
+
+    assert taken_over is not None
+    assert taken_over.overtaken_run_id == "run1"
+
+
+def test_a_job_of_another_start_claims_nothing(dynamodb: DynamoDBClient) -> None:
+    import_id, _ = created(GITHUB_IMPORT)
+
+    assert (
+        DynamoRunStore(dynamodb, "DataTable").claim(ImportJob(1, 789, import_id, "stale"), "run1", NOW, LEASE) is None
+    )
+    assert stored(dynamodb, import_id)["run_status"] == {"S": "pending"}
+
+
+def test_a_completion_after_another_run_took_over_records_nothing(dynamodb: DynamoDBClient) -> None:
+    import_id, _ = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    job = job_of(dynamodb, import_id)
+    first = runs.claim(job, "run1", NOW, LEASE)
+    assert first is not None
+    assert runs.claim(job, "run2", LEASE + timedelta(seconds=1), LEASE + timedelta(minutes=20)) is not None
+
+    assert not runs.complete(first, COMPLETED, NOW)
+    assert not runs.fail(first, ImportFailed(FailureCode.INTERNAL, "x"), NOW)
+    assert stored(dynamodb, import_id)["run_id"] == {"S": "run2"}
+
+
+def test_a_completion_after_the_import_was_deleted_records_nothing(dynamodb: DynamoDBClient) -> None:
+    import_id, _ = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    claimed = runs.claim(job_of(dynamodb, import_id), "run1", NOW, LEASE)
+    assert claimed is not None
+    assert call("DELETE", import_path(import_id)).status == 204
+
+    assert not runs.complete(claimed, COMPLETED, NOW)
+    assert "Item" not in dynamodb.get_item(
+        TableName="DataTable", Key={"PK": PARTITION, "SK": {"S": f"IMPORT#{import_id:016d}"}}
+    )
+
+
+def test_a_failure_and_a_rate_limit_are_recorded_with_their_error(dynamodb: DynamoDBClient) -> None:
+    failed_id, _ = created(GITHUB_IMPORT)
+    limited_id, _ = created(GITHUB_IMPORT | {"title": "limited"})
+    runs = DynamoRunStore(dynamodb, "DataTable")
+
+    failed = runs.claim(job_of(dynamodb, failed_id), "run1", NOW, LEASE)
+    limited = runs.claim(job_of(dynamodb, limited_id), "run2", NOW, LEASE)
+    assert failed is not None
+    assert limited is not None
+    assert runs.fail(failed, ImportFailed(FailureCode.NOT_FOUND_OR_NO_ACCESS, "No such repository."), NOW)
+    reset = NOW + timedelta(minutes=20)
+    assert runs.defer(limited, ImportFailed(FailureCode.RATE_LIMITED, "Limited.", retry_at=reset), NOW)
+
+    assert stored(dynamodb, failed_id)["run_status"] == {"S": "failed"}
+    assert stored(dynamodb, failed_id)["run_error"]["M"]["code"] == {"S": "not_found_or_no_access"}
+    limited_item = stored(dynamodb, limited_id)
+    assert limited_item["run_status"] == {"S": "pending"}
+    assert limited_item["run_error"]["M"]["retry_at"] == {"S": "2026-12-01T12:20:00.000Z"}
+    assert runs.claim(job_of(dynamodb, limited_id), "run3", reset, reset + timedelta(minutes=16)) is not None
+    assert_copies_match_imports(dynamodb)
+
+
+def test_giving_up_fails_a_pending_or_importing_job_and_nothing_else(dynamodb: DynamoDBClient) -> None:
+    import_id, _ = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    job = job_of(dynamodb, import_id)
+
+    assert runs.abandon(job, ImportFailed(FailureCode.INTERNAL, "Every try failed."), NOW)
+    assert not runs.abandon(job, ImportFailed(FailureCode.INTERNAL, "again"), NOW)
+    assert stored(dynamodb, import_id)["run_error"]["M"]["code"] == {"S": "internal"}
+    assert not runs.abandon(ImportJob(1, 789, 999_999, "x"), ImportFailed(FailureCode.INTERNAL, "gone"), NOW)
+
+
+def test_a_run_keeps_the_clients_etag_valid_and_a_title_change_keeps_the_run(dynamodb: DynamoDBClient) -> None:
+    import_id, etag = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    claimed = runs.claim(job_of(dynamodb, import_id), "run1", NOW, LEASE)
+    assert claimed is not None
+    assert runs.complete(claimed, COMPLETED, NOW)
+    assert call("GET", import_path(import_id)).headers["etag"] == etag
+
+    changed = call("PUT", import_path(import_id), GITHUB_IMPORT | {"title": "Renamed"}, headers={"if-match": etag})
+
+    assert changed.status == 200, changed.text
+    item = stored(dynamodb, import_id)
+    assert item["title"] == {"S": "Renamed"}
+    assert (item["run_status"], item["commit_sha"], item["content_prefix"]) == (
+        {"S": "completed"},
+        {"S": "ab" * 20},
+        {"S": "p/run1/"},
+    )
+    assert_copies_match_imports(dynamodb)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"source_path": "username/other"},
+        {"source_ref": "v2"},
+        {"source_type": "public_github_repository_url", "source_path": "https://github.com/username/repository"},
+    ],
+)
+def test_a_new_source_starts_a_new_run_and_drops_the_old_sources_result(
+    dynamodb: DynamoDBClient, change: dict[str, str]
+) -> None:
+    import_id, etag = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    old_job = job_of(dynamodb, import_id)
+    claimed = runs.claim(old_job, "run1", NOW, LEASE)
+    assert claimed is not None
+    assert runs.complete(claimed, COMPLETED, NOW)
+
+    changed = call("PUT", import_path(import_id), GITHUB_IMPORT | change, headers={"if-match": etag})
+
+    assert changed.status == 200, changed.text
+    item = stored(dynamodb, import_id)
+    assert item["run_status"] == {"S": "pending"}
+    assert item["run_start_id"]["S"] != old_job.start_id
+    assert not {"commit_sha", "context", "content_prefix", "imported_at", "run_error"} & set(item)
+    assert runs.claim(old_job, "late", NOW, LEASE) is None
+    assert_copies_match_imports(dynamodb)
