@@ -10,12 +10,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
-def create_tables(client: DynamoDBClient) -> list[str]:
+def create_tables(client: DynamoDBClient, *, streams: bool = False) -> list[str]:
     """Create every table of the template that does not exist yet; return the names of all of them."""
     existing = set(client.list_tables()["TableNames"])
     time_to_live = time_to_live_attributes()
     names = []
-    for request in create_table_requests():
+    for request in create_table_requests(streams=streams):
         name = request["TableName"]
         names.append(name)
         if name in existing:

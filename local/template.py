@@ -57,12 +57,16 @@ def resources_of_type(resource_type: str, template: dict[str, Any] | None = None
     return {name: resource for name, resource in resources.items() if resource["Type"] == resource_type}
 
 
-def create_table_requests() -> list[dict[str, Any]]:
-    """CreateTable arguments for every AWS::DynamoDB::Table, each named after its logical id."""
+def create_table_requests(*, streams: bool = False) -> list[dict[str, Any]]:
+    """CreateTable arguments for every AWS::DynamoDB::Table, each named after its logical id; with
+    `streams`, a table's stream too (moto copies a table, stream records included, on every
+    transaction, so its writes slow down as records pile up: streams only where they are read)."""
     requests = []
     for logical_id, resource in resources_of_type("AWS::DynamoDB::Table").items():
         properties = resource["Properties"]
         request = {key: properties[key] for key in _TABLE_PROPERTIES if key in properties}
+        if streams and "StreamSpecification" in properties:  # CloudFormation's form lacks StreamEnabled
+            request["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
         requests.append({"TableName": logical_id, **request})
     return requests
 

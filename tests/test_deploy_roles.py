@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from local.cloudformation import Evaluator, parameter_values
-from local.template import load_template, long_form
+from local.template import load_template, long_form, resources_of_type
 from tests.cloudformation import resolved
 from tests.iam_policy import as_list
 from tests.test_samconfig import deploy_settings, overrides
@@ -86,6 +86,8 @@ def arn(service: str, resource: str, region: str = REGION, account: str = ACCOUN
 BOUNDARY = "<Ref FunctionRoleBoundary>"
 LAMBDA_BASICS = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 XRAY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
+QUEUE_READER = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+STREAM_READER = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
 
 
 def needs(stack: str) -> dict[str, list[Request]]:
@@ -109,6 +111,8 @@ def needs(stack: str) -> dict[str, list[Request]]:
             Request("iam:PutRolePolicy", role, boundary),
             Request("iam:AttachRolePolicy", role, boundary | {"iam:PolicyARN": LAMBDA_BASICS}),
             Request("iam:AttachRolePolicy", role, boundary | {"iam:PolicyARN": XRAY}),
+            Request("iam:AttachRolePolicy", role, boundary | {"iam:PolicyARN": QUEUE_READER}),
+            Request("iam:AttachRolePolicy", role, boundary | {"iam:PolicyARN": STREAM_READER}),
             Request("iam:PassRole", role, {"iam:PassedToService": "lambda.amazonaws.com"}),
             Request("iam:GetRole", role),
             Request("iam:TagRole", role),
@@ -134,6 +138,37 @@ def needs(stack: str) -> dict[str, list[Request]]:
             Request("logs:CreateLogGroup", arn("logs", f"log-group:/aws/lambda/{stack}-CreateImportFunction-AbC123")),
             Request("logs:PutRetentionPolicy", arn("logs", f"log-group:{stack}-ImportsApiAccessLogGroup-AbC123")),
             Request("logs:DeleteLogGroup", arn("logs", f"log-group:{stack}-ImportsApiAccessLogGroup-AbC123")),
+        ],
+        "AWS::SQS::Queue": [
+            Request(f"sqs:{action}", arn("sqs", f"{stack}-ImportJobsQueue-AbC123"))
+            for action in ("CreateQueue", "GetQueueAttributes", "SetQueueAttributes", "TagQueue", "DeleteQueue")
+        ],
+        "AWS::S3::Bucket": [
+            Request(f"s3:{action}", f"arn:aws:s3:::{stack}-contentbucket-abc123")
+            for action in (
+                "CreateBucket",
+                "PutEncryptionConfiguration",
+                "PutBucketPublicAccessBlock",
+                "PutBucketOwnershipControls",
+                "PutLifecycleConfiguration",
+                "PutBucketTagging",
+                "DeleteBucket",
+            )
+        ],
+        "AWS::S3::BucketPolicy": [
+            Request(f"s3:{action}", f"arn:aws:s3:::{stack}-contentbucket-abc123")
+            for action in ("PutBucketPolicy", "GetBucketPolicy", "DeleteBucketPolicy")
+        ],
+        "AWS::Lambda::EventSourceMapping": [
+            Request(
+                f"lambda:{action}", arn("lambda", "event-source-mapping:a1b2c3d4"), {"lambda:FunctionArn": function}
+            )
+            for action in (
+                "CreateEventSourceMapping",
+                "GetEventSourceMapping",
+                "UpdateEventSourceMapping",
+                "DeleteEventSourceMapping",
+            )
         ],
         "AWS::CloudWatch::Alarm": [
             Request("cloudwatch:PutMetricAlarm", arn("cloudwatch", f"alarm:{stack}-ApiServerErrorRateAlarm-AbC123")),
@@ -199,7 +234,9 @@ def test_the_boundary_grants_no_iam_sts_or_lambda_and_only_what_functions_call(e
     actions = {
         action for statement in boundary["PolicyDocument"]["Statement"] for action in as_list(statement["Action"])
     }
-    assert all(action.split(":")[0] in {"dynamodb", "ssm", "kms", "logs", "xray"} for action in actions), actions
+    assert all(action.split(":")[0] in {"dynamodb", "ssm", "kms", "logs", "xray", "sqs", "s3"} for action in actions), (
+        actions
+    )
     assert not any("*" in action for action in actions)
 
 
@@ -234,8 +271,9 @@ def test_each_stage_gives_its_function_roles_the_boundary_its_roles_stack_create
         for resource in resolved({"FunctionPermissionsBoundaryName": name})["Resources"].values()
         if resource["Type"] == "AWS::IAM::Role"
     ]
-    assert len(roles) == 6
+    assert len(roles) == len(resources_of_type("AWS::Serverless::Function"))
     expected = f"arn:aws:iam::{ACCOUNT}:policy/{name}"
     assert all(role["Properties"]["PermissionsBoundary"] == expected for role in roles)
     # Only the managed policies the execution role may attach.
-    assert {arn_ for role in roles for arn_ in role["Properties"]["ManagedPolicyArns"]} <= {LAMBDA_BASICS, XRAY}
+    attached = {arn_ for role in roles for arn_ in role["Properties"]["ManagedPolicyArns"]}
+    assert attached <= {LAMBDA_BASICS, XRAY, QUEUE_READER, STREAM_READER}

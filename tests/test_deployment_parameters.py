@@ -15,7 +15,7 @@ import pytest
 from handlers.github_deliveries import WEBHOOK_PATH
 from handlers.idempotency import IDEMPOTENCY_KEY_HEADER
 from handlers.preconditions import IF_MATCH_HEADER
-from local.template import condition_holds, function_environment, http_api_routes, load_template
+from local.template import condition_holds, function_environment, http_api_routes, load_template, resources_of_type
 from tests.cloudformation import resolved, sam_validate_lint, template_with_defaults
 
 WEB_UI = "https://app.neptun.dev"
@@ -78,7 +78,7 @@ def test_every_route_is_throttled_and_the_webhook_by_its_own_bucket(
 
 def test_reserved_concurrency_is_optional_and_applies_to_each_function() -> None:
     functions = of_type(resolved({}), "AWS::Lambda::Function")
-    assert len(functions) == 6
+    assert len(functions) == len(resources_of_type("AWS::Serverless::Function")) == 8
     assert all("ReservedConcurrentExecutions" not in function["Properties"] for function in functions.values())
     reserved = of_type(resolved(EVERYTHING_ON), "AWS::Lambda::Function")
     assert {int(function["Properties"]["ReservedConcurrentExecutions"]) for function in reserved.values()} == {50}
@@ -158,7 +158,8 @@ def test_each_table_alarms_on_throttled_requests(overrides: dict[str, str], sess
 @pytest.mark.parametrize(("overrides", "actions"), [({}, None), (MIXED, [TOPIC])])
 def test_alarms_notify_the_topic_only_when_one_is_given(overrides: dict[str, str], actions: list[str] | None) -> None:
     every = alarms(resolved(overrides))
-    assert len(every) == 6 * 3 + 1 + 3
+    # Three per function, the API's 5xx rate, three table throttles, three on the import jobs' queues.
+    assert len(every) == 8 * 3 + 1 + 3 + 3
     assert all(alarm.get("AlarmActions") == actions == alarm.get("OKActions") for alarm in every.values())
 
 
@@ -225,11 +226,11 @@ def test_the_api_invokes_each_functions_live_alias_and_snapstart_is_opt_in(
         for path in api_body(template)["paths"].values()
         for operation in path.values()
     ]
-    assert len(integrations) == len(functions)
+    assert len(integrations) == len(http_api_routes())
     assert all("Aliaslive>/invocations" in uri for uri in integrations)
     permissions = of_type(template, "AWS::Lambda::Permission")
     assert {permission["Properties"]["FunctionName"] for permission in permissions.values()} == {
-        f"<Ref {name}Aliaslive>" for name in functions
+        f"<Ref {route.function_id}Aliaslive>" for route in http_api_routes()
     }
 
 

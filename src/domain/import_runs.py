@@ -124,6 +124,10 @@ class RunStore(Protocol):
         """Back to `pending`, with the rate limit as the import's error until the next try."""
         ...
 
+    def release(self, run: ClaimedRun) -> bool:
+        """Back to `pending` after a try that crashed, so the next try claims at once."""
+        ...
+
     def abandon(self, job: ImportJob, failure: ImportFailed, now: datetime) -> bool:
         """`failed` for a job no try could finish (its last try crashed); False when it had moved on."""
         ...
@@ -194,7 +198,8 @@ class Importer:
     content: ContentStore
     source: ArchiveSource
     read_archive: ArchiveReader
-    scanner: SecretScanner
+    # A scanner for one run: detect-secrets holds its settings while open.
+    open_scanner: Callable[[], AbstractContextManager[SecretScanner]]
     clock: Callable[[], datetime]
     new_run_id: Callable[[], str]
 
@@ -207,12 +212,16 @@ class Importer:
         if run.overtaken_run_id is not None:
             self.content.discard(self.content.prefix_for(job, run.overtaken_run_id))
         prefix = self.content.prefix_for(job, run.run_id)
+        # The outcome is recorded before the prefix is discarded: a discard that fails then leaves an
+        # orphan prefix nothing points at, never an import held by a run that is over.
         try:
             completed = self._read(run, prefix)
         except ImportFailed as failure:
+            result = self._record_failure(run, failure)
             self.content.discard(prefix)
-            return self._record_failure(run, failure)
+            return result
         except BaseException:
+            self.runs.release(run)
             self.content.discard(prefix)
             raise
         if not self.runs.complete(run, completed, self.clock()):
@@ -222,9 +231,9 @@ class Importer:
 
     def _read(self, run: ClaimedRun, prefix: str) -> CompletedRun:
         writer = self.content.writer(prefix)
-        with self.source.open(run) as stream:
+        with self.open_scanner() as scanner, self.source.open(run) as stream:
             listing = self.read_archive(
-                stream, policy=ContextPolicy(), budget=BudgetUse(), scanner=self.scanner, keep=writer.keep
+                stream, policy=ContextPolicy(), budget=BudgetUse(), scanner=scanner, keep=writer.keep
             )
         if listing.commit_sha is None and run.source_type is not SourceType.LOCAL_FOLDER:
             raise ImportFailed(FailureCode.INTERNAL, "GitHub's archive did not name its commit.")

@@ -119,6 +119,12 @@ class DynamoRunStore:
     def defer(self, run: ClaimedRun, failure: ImportFailed, now: datetime) -> bool:
         return self._record(run, RunStatus.PENDING, failure)
 
+    def release(self, run: ClaimedRun) -> bool:
+        names: dict[str, str] = {}
+        values: dict[str, AttributeValueTypeDef] = {":pending": {"S": RunStatus.PENDING.value}}
+        update = f"SET #status = :pending REMOVE {_removals(names, _ENDS_A_CLAIM)}"
+        return self._claimed_write(run, update, names, values)
+
     def abandon(self, job: ImportJob, failure: ImportFailed, now: datetime) -> bool:
         item = self._client.get_item(
             TableName=self._data_table, Key=_import_key(job), ConsistentRead=True, ProjectionExpression="source_type"

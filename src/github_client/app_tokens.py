@@ -61,19 +61,23 @@ class InstallationTokens:
         *,
         api_url: str,
         app_id: str,
-        private_key_pem: str,
+        private_key: Callable[[], str],
         http: urllib3.PoolManager,
         clock: Callable[[], datetime],
     ) -> None:
         self._api_url = api_url.rstrip("/")
         self._app_id = app_id
-        self._private_key_pem = private_key_pem
+        self._private_key = private_key  # read when a token is first needed, then as its source caches it
         self._http = http
         self._clock = clock
         self._cache: dict[tuple[int, str], InstallationToken] = {}
 
     def for_repository(self, installation_id: int, repository_name: str) -> InstallationToken:
         """A token that reads `repository_name`'s contents through the installation, and nothing else."""
+        if not self._app_id:
+            raise ImportFailed(
+                FailureCode.INTERNAL, "The GitHub App is not configured: the stack's GithubAppId is empty."
+            )
         key = (installation_id, repository_name.lower())
         now = self._clock()
         cached = self._cache.get(key)
@@ -85,7 +89,7 @@ class InstallationTokens:
 
     def _request(self, installation_id: int, repository_name: str, now: datetime) -> InstallationToken:
         body = {"repositories": [repository_name], "permissions": {"contents": "read"}}
-        authorization = f"Bearer {app_jwt(self._app_id, self._private_key_pem, now)}"
+        authorization = f"Bearer {app_jwt(self._app_id, self._private_key(), now)}"
         try:
             response = self._http.request(
                 "POST",

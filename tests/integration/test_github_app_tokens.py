@@ -93,7 +93,7 @@ class Clock:
 
 def tokens_for(api_url: str, clock: Clock) -> InstallationTokens:
     return InstallationTokens(
-        api_url=api_url, app_id=APP_ID, private_key_pem=PRIVATE_PEM, http=urllib3.PoolManager(), clock=clock
+        api_url=api_url, app_id=APP_ID, private_key=lambda: PRIVATE_PEM, http=urllib3.PoolManager(), clock=clock
     )
 
 
@@ -186,10 +186,24 @@ def test_a_token_never_shows_in_a_repr(endpoint: tuple[TokenEndpoint, str]) -> N
 def test_an_unreachable_github_is_source_unavailable() -> None:
     http = urllib3.PoolManager(retries=False)
     tokens = InstallationTokens(
-        api_url="http://127.0.0.1:9", app_id=APP_ID, private_key_pem=PRIVATE_PEM, http=http, clock=Clock()
+        api_url="http://127.0.0.1:9", app_id=APP_ID, private_key=lambda: PRIVATE_PEM, http=http, clock=Clock()
     )
 
     with pytest.raises(ImportFailed) as refused:
         tokens.for_repository(4242, "demo")
 
     assert refused.value.code is FailureCode.SOURCE_UNAVAILABLE
+
+
+def test_without_an_app_id_no_token_is_asked_for(endpoint: tuple[TokenEndpoint, str]) -> None:
+    state, url = endpoint
+    unconfigured = InstallationTokens(
+        api_url=url, app_id="", private_key=lambda: PRIVATE_PEM, http=urllib3.PoolManager(), clock=Clock()
+    )
+
+    with pytest.raises(ImportFailed) as refused:
+        unconfigured.for_repository(4242, "demo")
+
+    assert refused.value.code is FailureCode.INTERNAL
+    assert "GithubAppId" in str(refused.value)
+    assert state.requests == []

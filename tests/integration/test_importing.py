@@ -84,7 +84,6 @@ def importer(
     dynamodb: DynamoDBClient,
     s3: S3Client,
     github: ReplayedGithub,
-    scanner: DetectSecretsScanner,
     installations: InstallationReader = installed,
 ) -> Importer:
     downloads = ArchiveDownloads(
@@ -100,7 +99,7 @@ def importer(
         content=S3ContentStore(s3, BUCKET),
         source=source,
         read_archive=read_archive,
-        scanner=scanner,
+        open_scanner=DetectSecretsScanner,
         clock=lambda: NOW,
         new_run_id=lambda: next(ids),
     )
@@ -129,8 +128,7 @@ def test_an_import_is_fetched_judged_scanned_and_stored(
     dynamodb: DynamoDBClient, s3: S3Client, github: ReplayedGithub
 ) -> None:
     job = created_job(dynamodb)
-    with DetectSecretsScanner() as scanner:
-        result = importer(dynamodb, s3, github, scanner).run(job)
+    result = importer(dynamodb, s3, github).run(job)
 
     assert result.outcome is RunOutcome.COMPLETED
     stored = item(dynamodb, job.import_id)
@@ -159,8 +157,7 @@ def test_a_run_reads_github_in_two_requests_and_codeload_gets_no_token(
     dynamodb: DynamoDBClient, s3: S3Client, github: ReplayedGithub
 ) -> None:
     job = created_job(dynamodb)
-    with DetectSecretsScanner() as scanner:
-        importer(dynamodb, s3, github, scanner).run(job)
+    importer(dynamodb, s3, github).run(job)
 
     assert [path for _, path, _ in github.api.received] == ["/repos/username/repository/tarball"]
     assert [path for _, path, _ in github.codeload.received] == ["/username/repository/legacy.tar.gz/HEAD"]
@@ -171,8 +168,7 @@ def test_without_an_installation_the_import_fails_and_github_is_not_asked(
     dynamodb: DynamoDBClient, s3: S3Client, github: ReplayedGithub
 ) -> None:
     job = created_job(dynamodb)
-    with DetectSecretsScanner() as scanner:
-        result = importer(dynamodb, s3, github, scanner, installations=lambda repository: None).run(job)
+    result = importer(dynamodb, s3, github, installations=lambda repository: None).run(job)
 
     assert result.outcome is RunOutcome.FAILED
     assert item(dynamodb, job.import_id)["run_error"]["M"]["code"] == {"S": "installation_missing"}
@@ -185,8 +181,7 @@ def test_a_missing_repository_fails_and_leaves_nothing_in_the_bucket(
 ) -> None:
     del github.api.answers[("GET", "/repos/username/repository/tarball")]  # GitHub answers 404
     job = created_job(dynamodb)
-    with DetectSecretsScanner() as scanner:
-        importer(dynamodb, s3, github, scanner).run(job)
+    importer(dynamodb, s3, github).run(job)
 
     assert item(dynamodb, job.import_id)["run_error"]["M"]["code"] == {"S": "not_found_or_no_access"}
     assert objects(s3) == {}
@@ -201,8 +196,7 @@ def test_an_import_deleted_while_it_runs_keeps_nothing(
         assert call("DELETE", import_path(job.import_id)).status == 204
         return installed(repository)
 
-    with DetectSecretsScanner() as scanner:
-        result = importer(dynamodb, s3, github, scanner, installations=deleted_meanwhile).run(job)
+    result = importer(dynamodb, s3, github, installations=deleted_meanwhile).run(job)
 
     assert result.outcome is RunOutcome.LOST
     assert objects(s3) == {}
@@ -211,9 +205,8 @@ def test_an_import_deleted_while_it_runs_keeps_nothing(
 
 def test_the_same_job_twice_imports_once(dynamodb: DynamoDBClient, s3: S3Client, github: ReplayedGithub) -> None:
     job = created_job(dynamodb)
-    with DetectSecretsScanner() as scanner:
-        runner = importer(dynamodb, s3, github, scanner)
-        outcomes = [runner.run(job).outcome, runner.run(job).outcome]
+    runner = importer(dynamodb, s3, github)
+    outcomes = [runner.run(job).outcome, runner.run(job).outcome]
 
     assert outcomes == [RunOutcome.COMPLETED, RunOutcome.NOT_CLAIMED]
     assert len(github.codeload.received) == 1

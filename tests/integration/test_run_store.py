@@ -200,3 +200,18 @@ def test_a_new_source_starts_a_new_run_and_drops_the_old_sources_result(
     assert not {"commit_sha", "context", "content_prefix", "imported_at", "run_error"} & set(item)
     assert runs.claim(old_job, "late", NOW, LEASE) is None
     assert_copies_match_imports(dynamodb)
+
+
+def test_a_crashed_try_releases_its_claim_for_the_next_one(dynamodb: DynamoDBClient) -> None:
+    import_id, _ = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    job = job_of(dynamodb, import_id)
+    crashed = runs.claim(job, "run1", NOW, LEASE)
+    assert crashed is not None
+
+    assert runs.release(crashed)
+
+    assert stored(dynamodb, import_id)["run_status"] == {"S": "pending"}
+    assert "run_id" not in stored(dynamodb, import_id)
+    assert runs.claim(job, "run2", NOW, LEASE) is not None
+    assert not runs.release(crashed)  # the claim is run2's now

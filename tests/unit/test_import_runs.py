@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -78,6 +78,12 @@ class MemoryRuns:
         if not self._holds(claimed):
             return False
         self.stored.status, self.stored.error, self.stored.run_id = RunStatus.PENDING, failure, None
+        return True
+
+    def release(self, claimed: ClaimedRun) -> bool:
+        if not self._holds(claimed):
+            return False
+        self.stored.status, self.stored.run_id, self.stored.lease_until = RunStatus.PENDING, None, None
         return True
 
     def abandon(self, job: ImportJob, failure: ImportFailed, now: datetime) -> bool:
@@ -153,7 +159,7 @@ def importer(
         content=content,
         source=source,
         read_archive=read_archive,
-        scanner=FakeScanner(),
+        open_scanner=lambda: nullcontext(FakeScanner()),
         clock=lambda: times[0],
         new_run_id=lambda: next(ids),
     )
@@ -250,7 +256,7 @@ def test_a_rate_limit_puts_the_import_back_to_pending_until_githubs_reset() -> N
     assert importer(runs, MemoryContent(), ScriptedSource()).run(JOB).outcome is RunOutcome.COMPLETED
 
 
-def test_a_crash_midway_shows_no_partial_content_and_leaves_the_lease_to_a_later_try() -> None:
+def test_a_crash_midway_shows_no_partial_content_and_the_next_try_claims_at_once() -> None:
     runs, content = MemoryRuns(), MemoryContent()
     archive = github_archive({f"docs/page{n}.md": os.urandom(2000).hex().encode() for n in range(20)})
     crashing = ScriptedSource(archive=archive, failure=MemoryError("out of memory"), fail_after_bytes=len(archive) // 2)
@@ -258,11 +264,10 @@ def test_a_crash_midway_shows_no_partial_content_and_leaves_the_lease_to_a_later
     with pytest.raises(MemoryError):
         importer(runs, content, crashing).run(JOB)
 
-    assert runs.stored.status is RunStatus.IMPORTING
+    assert runs.stored.status is RunStatus.PENDING
     assert runs.stored.completed is None
     assert content.files == {}
-    later = [NOW + RUN_LEASE + timedelta(seconds=1)]
-    assert importer(runs, content, ScriptedSource(archive=archive), later).run(JOB).outcome is RunOutcome.COMPLETED
+    assert importer(runs, content, ScriptedSource(archive=archive)).run(JOB).outcome is RunOutcome.COMPLETED
 
 
 def test_a_run_that_takes_over_a_dead_one_discards_what_the_dead_one_wrote() -> None:

@@ -1,0 +1,115 @@
+"""The import pipeline without AWS: what Lambda's event source mappings do, done by polling.
+
+The data table's stream (DynamoDB Local and moto both implement DynamoDB Streams) is read shard by
+shard and handed, as Lambda hands it, to handlers/import_outbox.py; the jobs queue (moto's SQS) is
+received from and handed to handlers/import_worker.py one message at a time, deleting what succeeded and
+leaving a failed message to the visibility timeout the worker set, as Lambda does with
+ReportBatchItemFailures. The same handlers, fed events of the same shape.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from local.lambda_context import LocalLambdaContext
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodbstreams.client import DynamoDBStreamsClient
+    from mypy_boto3_sqs.client import SQSClient
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+STREAM_BATCH = 100
+
+
+@dataclass
+class LocalPipeline:
+    dynamodb: DynamoDBClient
+    streams: DynamoDBStreamsClient
+    sqs: SQSClient
+    queue_url: str
+    outbox: Handler
+    worker: Handler
+    table: str = "DataTable"
+    region: str = "us-east-1"
+    _iterators: dict[str, str | None] = field(default_factory=dict)
+
+    def pump_stream(self) -> int:
+        """Hands every stream record not handed yet to the outbox; returns how many there were."""
+        stream_arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+        handed = 0
+        for shard in self.streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+            handed += self._pump_shard(stream_arn, shard["ShardId"])
+        return handed
+
+    def _pump_shard(self, stream_arn: str, shard_id: str) -> int:
+        if shard_id not in self._iterators:
+            self._iterators[shard_id] = self.streams.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        handed = 0
+        while (iterator := self._iterators[shard_id]) is not None:
+            page = self.streams.get_records(ShardIterator=iterator, Limit=STREAM_BATCH)
+            records = [_lambda_record(record, stream_arn, self.region) for record in page["Records"]]
+            if not records:
+                self._iterators[shard_id] = page.get("NextShardIterator", iterator)
+                break
+            failures = self.outbox({"Records": records}, LocalLambdaContext())["batchItemFailures"]
+            if failures:  # Lambda retries from the first failed record; so does this, on the next pump
+                break
+            handed += len(records)
+            self._iterators[shard_id] = page.get("NextShardIterator")
+        return handed
+
+    def pump_queue(self) -> int:
+        """Hands each visible job to the worker; returns how many were handed."""
+        received = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"], WaitTimeSeconds=0
+        ).get("Messages", [])
+        for message in received:
+            failures = self.worker({"Records": [_sqs_record(message, self.region)]}, LocalLambdaContext())
+            if not failures["batchItemFailures"]:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(received)
+
+    def run_until_idle(self, rounds: int = 20) -> None:
+        """Pumps the stream and the queue until neither has anything left to hand (or `rounds` run out)."""
+        for _ in range(rounds):
+            if self.pump_stream() + self.pump_queue() == 0:
+                return
+
+
+def _lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """A stream record as Lambda delivers it (ApproximateCreationDateTime in epoch seconds)."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        change["ApproximateCreationDateTime"] = created.timestamp()
+    return {
+        "eventID": record.get("eventID", uuid.uuid4().hex),
+        "eventName": record["eventName"],
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": change,
+        "eventSourceARN": stream_arn,
+    }
+
+
+def _sqs_record(message: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """A received message as Lambda's SQS event source delivers it."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{region}:000000000000:jobs",
+        "awsRegion": region,
+    }

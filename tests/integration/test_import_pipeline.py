@@ -1,0 +1,293 @@
+"""The import pipeline in one process, on moto: a create's committed write goes through the data table's
+stream, the outbox, the jobs queue and the worker, GitHub answering as recorded, to `completed`."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from handlers import import_outbox, import_worker
+from handlers.composition import Settings
+from local.demo import DEMO_GITHUB_ACCOUNT, seed_demo_data
+from local.lambda_context import LocalLambdaContext
+from local.pipeline import LocalPipeline
+from local.tables import create_tables
+from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, call, import_path, post_imports
+from tests.archives import COMMIT, github_archive
+from tests.github_replay import Answer, ReplayedGithub, replayed_github
+from tests.iam_policy import running
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_sqs.client import SQSClient
+
+pytestmark = pytest.mark.usefixtures("demo_token")
+BUCKET = "neptun-pipeline-test"
+PARTITION = {"S": "USER#1#PROJECT#789"}
+INSTALLATION_ID = zlib.crc32(DEMO_GITHUB_ACCOUNT.lower().encode())  # local/records.py's first id for a login
+KEY_PEM = (
+    rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode()
+)
+REPOSITORY = {"package.json": b'{"name": "demo"}\n', "README.md": b"# Demo\n", "src/main.py": b"print(1)\n"}
+
+
+@pytest.fixture
+def github() -> Iterator[ReplayedGithub]:
+    with replayed_github() as replayed:
+        token = {"token": "ghs_" + "p" * 36, "expires_at": "2099-01-01T00:00:00Z"}
+        replayed.api.answers[("POST", f"/app/installations/{INSTALLATION_ID}/access_tokens")] = Answer(
+            201, [("Content-Type", "application/json")], json.dumps(token).encode()
+        )
+        replayed.api.answers[("GET", "/repos/username/repository/tarball")] = Answer(
+            302, [("Location", f"{replayed.codeload.url}/username/repository/legacy.tar.gz/HEAD")]
+        )
+        replayed.codeload.answers[("GET", "/username/repository/legacy.tar.gz/HEAD")] = Answer(
+            200, body=github_archive(REPOSITORY)
+        )
+        yield replayed
+
+
+@pytest.fixture
+def pipeline(dynamodb: DynamoDBClient, github: ReplayedGithub, monkeypatch: pytest.MonkeyPatch) -> LocalPipeline:
+    dynamodb.delete_table(TableName="DataTable")
+    create_tables(dynamodb, streams=True)  # the template's stream (the other tests' tables go without)
+    seed_demo_data(dynamodb)
+    s3: S3Client = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    sqs: SQSClient = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    settings = Settings.from_environment()
+    pipeline_settings = replace(
+        import_worker.worker.pipeline,
+        jobs_queue_url=queue_url,
+        content_bucket=BUCKET,
+        github_app_id="Iv23liPipelineTest",
+        github_app_key_parameter=None,
+        github_app_key_local=KEY_PEM,
+        github_api_url=github.api.url,
+        github_codeload_url=github.codeload.url,
+    )
+    monkeypatch.setattr(import_worker, "worker", import_worker.compose(settings, pipeline_settings, dynamodb, s3, sqs))
+    monkeypatch.setattr(import_outbox, "outbox", import_outbox.Outbox(sqs, queue_url))
+    return LocalPipeline(
+        dynamodb=dynamodb,
+        # moto knows the regional endpoint, not the account-based one botocore picks from a stream ARN.
+        streams=boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled")),
+        sqs=sqs,
+        queue_url=queue_url,
+        outbox=as_function("ImportOutboxFunction", import_outbox.lambda_handler),
+        worker=as_function("ImportWorkerFunction", import_worker.lambda_handler),
+        region="eu-west-1",
+    )
+
+
+def as_function(function_id: str, handler: Callable[..., Any]) -> Callable[[dict[str, Any], Any], Any]:
+    """The handler, its DynamoDB requests checked against its function's IAM policy (tests/iam_policy.py)."""
+
+    def invoked(event: dict[str, Any], context: Any) -> Any:
+        with running(function_id):
+            return handler(event, context)
+
+    return invoked
+
+
+def stored(dynamodb: DynamoDBClient, import_id: int) -> dict[str, Any]:
+    item: dict[str, Any] = dynamodb.get_item(
+        TableName="DataTable", Key={"PK": PARTITION, "SK": {"S": f"IMPORT#{import_id:016d}"}}, ConsistentRead=True
+    ).get("Item", {})
+    return item
+
+
+def created(body: dict[str, Any]) -> int:
+    response = post_imports(body)
+    assert response.status == 201, response.text
+    import_id: int = response.json()["import"]["id"]
+    return import_id
+
+
+def test_a_created_github_import_is_completed_by_the_pipeline(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, github: ReplayedGithub
+) -> None:
+    import_id = created(GITHUB_IMPORT)
+
+    pipeline.run_until_idle()
+
+    item = stored(dynamodb, import_id)
+    assert item["run_status"] == {"S": "completed"}, item.get("run_error")
+    assert item["commit_sha"] == {"S": COMMIT}
+    assert item["context"]["M"]["files"] == {"N": "2"}
+    token_request = github.api.received[0]
+    assert token_request[1] == f"/app/installations/{INSTALLATION_ID}/access_tokens"
+
+
+def test_a_folder_import_waits_for_its_upload_and_asks_github_nothing(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, github: ReplayedGithub
+) -> None:
+    import_id = created(FOLDER_IMPORT)
+
+    pipeline.run_until_idle()
+
+    assert stored(dynamodb, import_id)["run_status"] == {"S": "awaiting_upload"}
+    assert github.api.received == []
+
+
+def test_deleting_a_completed_import_deletes_its_content(dynamodb: DynamoDBClient, pipeline: LocalPipeline) -> None:
+    import_id = created(GITHUB_IMPORT)
+    pipeline.run_until_idle()
+    s3 = boto3.client("s3")
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) > 0
+
+    assert call("DELETE", import_path(import_id)).status == 204
+    pipeline.run_until_idle()
+
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+
+
+def test_a_new_source_imports_again_and_releases_the_old_content(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, github: ReplayedGithub
+) -> None:
+    import_id = created(GITHUB_IMPORT)
+    pipeline.run_until_idle()
+    first_prefix = stored(dynamodb, import_id)["content_prefix"]["S"]
+    github.api.answers[("GET", "/repos/username/repository/tarball/v2")] = Answer(
+        302, [("Location", f"{github.codeload.url}/username/repository/legacy.tar.gz/v2")]
+    )
+    github.codeload.answers[("GET", "/username/repository/legacy.tar.gz/v2")] = Answer(
+        200, body=github_archive({"README.md": b"# Version 2\n"}, commit="cd" * 20)
+    )
+
+    changed = call("PUT", import_path(import_id), GITHUB_IMPORT | {"source_ref": "v2"})
+    assert changed.status == 200, changed.text
+    pipeline.run_until_idle()
+
+    item = stored(dynamodb, import_id)
+    assert (item["run_status"], item["commit_sha"]) == ({"S": "completed"}, {"S": "cd" * 20})
+    keys = [entry["Key"] for entry in boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    assert keys
+    assert not any(key.startswith(first_prefix) for key in keys)
+
+
+def test_a_missing_repository_ends_failed_and_the_job_is_not_retried(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, github: ReplayedGithub
+) -> None:
+    del github.api.answers[("GET", "/repos/username/repository/tarball")]
+    import_id = created(GITHUB_IMPORT)
+
+    pipeline.run_until_idle()
+
+    assert stored(dynamodb, import_id)["run_error"]["M"]["code"] == {"S": "not_found_or_no_access"}
+    assert pipeline.pump_queue() == 0
+
+
+def sqs_event(body: str, receives: int = 1) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{receives}",
+                "receiptHandle": "handle",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": str(receives)},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:000000000000:jobs",
+                "awsRegion": "eu-west-1",
+            }
+        ]
+    }
+
+
+def job_body(dynamodb: DynamoDBClient, import_id: int, **extra: Any) -> str:
+    item = stored(dynamodb, import_id)
+    message = {
+        "kind": "run",
+        "user_id": 1,
+        "project_id": 789,
+        "import_id": import_id,
+        "start_id": item["run_start_id"]["S"],
+    } | extra
+    return json.dumps(message)
+
+
+def invoke_worker(event: dict[str, Any]) -> list[str]:
+    response = as_function("ImportWorkerFunction", import_worker.lambda_handler)(event, LocalLambdaContext())
+    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
+def test_a_poison_message_fails_every_try_and_touches_nothing(pipeline: LocalPipeline) -> None:
+    for body in (
+        "not json",
+        json.dumps({"kind": "release", "prefix": "imports/../../etc/"}),
+        json.dumps({"kind": "x"}),
+    ):
+        assert invoke_worker(sqs_event(body)) == ["m1"]
+
+
+def test_a_crashing_try_is_retried_after_a_backoff_and_the_last_one_records_internal(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_id = created(GITHUB_IMPORT)
+    hidden: list[int] = []
+    sqs = import_worker.worker.sqs
+    monkeypatch.setattr(sqs, "change_message_visibility", lambda **call: hidden.append(call["VisibilityTimeout"]))
+    no_bucket = replace(import_worker.worker.pipeline, content_bucket="no-such-bucket")  # every write crashes
+    broken = import_worker.compose(Settings.from_environment(), no_bucket, dynamodb, boto3.client("s3"), sqs)
+    monkeypatch.setattr(import_worker, "worker", broken)
+
+    first = invoke_worker(sqs_event(job_body(dynamodb, import_id), receives=1))
+    second = invoke_worker(sqs_event(job_body(dynamodb, import_id), receives=2))
+    assert (first, second, hidden) == (["m1"], ["m2"], [30, 60])
+    assert stored(dynamodb, import_id)["run_status"] == {"S": "pending"}  # released for the next try
+
+    last = invoke_worker(sqs_event(job_body(dynamodb, import_id), receives=5))
+
+    assert last == ["m5"]  # on to the dead-letter queue
+    item = stored(dynamodb, import_id)
+    assert (item["run_status"], item["run_error"]["M"]["code"]) == ({"S": "failed"}, {"S": "internal"})
+
+
+def test_a_job_meant_for_later_is_sent_on_without_a_try(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, github: ReplayedGithub
+) -> None:
+    import_id = created(GITHUB_IMPORT)
+    pipeline.pump_stream()
+    pipeline.sqs.purge_queue(QueueUrl=pipeline.queue_url)
+    later = "2099-01-01T00:00:00Z"
+
+    assert invoke_worker(sqs_event(job_body(dynamodb, import_id, not_before=later))) == []
+
+    assert github.api.received == []
+    assert stored(dynamodb, import_id)["run_status"] == {"S": "pending"}
+    attributes = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_a_rate_limit_defers_the_import_and_queues_it_for_githubs_reset(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, github: ReplayedGithub
+) -> None:
+    reset = int(datetime.now(UTC).timestamp()) + 600
+    github.api.answers[("GET", "/repos/username/repository/tarball")] = Answer(
+        403, [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", str(reset))], b'{"message": "API rate limit"}'
+    )
+    import_id = created(GITHUB_IMPORT)
+
+    pipeline.run_until_idle()
+
+    item = stored(dynamodb, import_id)
+    assert item["run_status"] == {"S": "pending"}
+    assert item["run_error"]["M"]["code"] == {"S": "rate_limited"}
+    attributes = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"

@@ -1,0 +1,129 @@
+"""template.yaml's import pipeline: the stream, the queues, the bucket, and each function's least privilege."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynamodb_store import keys
+from local.template import Intrinsic, load_template, resources_of_type
+from tests.cloudformation import resolved
+from tests.iam_policy import Access, allows, as_list, policy_statements, resource_name
+
+RESOURCES = load_template()["Resources"]
+
+
+def grants(function_id: str) -> set[tuple[str, str]]:
+    return {
+        (action, _named(resource))
+        for statement in policy_statements(function_id)
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+
+
+def _named(resource: Intrinsic | str) -> str:
+    if isinstance(resource, Intrinsic) and resource.tag == "Sub":
+        return str(resource.value)
+    return resource_name(resource)
+
+
+def test_the_data_table_streams_both_images_to_the_outbox() -> None:
+    assert RESOURCES["DataTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    [event] = RESOURCES["ImportOutboxFunction"]["Properties"]["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["Properties"]["BisectBatchOnFunctionError"] is True
+    patterns = [entry["Pattern"] for entry in event["Properties"]["FilterCriteria"]["Filters"]]
+    assert all('"entity_type": {"S": ["import"]}' in pattern for pattern in patterns)
+
+
+def test_an_existing_table_must_name_its_stream() -> None:
+    [assertion] = resolved({"ExistingDataTableName": "kept-table"})["Rules"]["ExistingDataTableNamesItsStream"]
+    assert assertion["Assert"] is False
+    stream = "arn:aws:dynamodb:eu-west-1:123456789012:table/kept-table/stream/2026-12-01T00:00:00.000"
+    named = resolved({"ExistingDataTableName": "kept-table", "ExistingDataTableStreamArn": stream})
+    assert named["Rules"]["ExistingDataTableNamesItsStream"][0]["Assert"] is True
+    mapping = named["Resources"]["ImportOutboxFunctionDataTableStream"]["Properties"]
+    assert mapping["EventSourceArn"] == stream
+
+
+def test_a_job_is_tried_a_bounded_number_of_times_then_kept_in_the_dead_letter_queue() -> None:
+    queue = RESOURCES["ImportJobsQueue"]["Properties"]
+    worker = RESOURCES["ImportWorkerFunction"]["Properties"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == Intrinsic("Ref", "ImportJobMaxReceives")
+    assert worker["Environment"]["Variables"]["IMPORT_JOB_MAX_RECEIVES"] == Intrinsic("Ref", "ImportJobMaxReceives")
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]  # AWS's advice for a Lambda reading a queue
+    [event] = worker["Events"].values()
+    assert (event["Type"], event["Properties"]["BatchSize"]) == ("SQS", 1)
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_dead_letter_queue_and_the_oldest_job_have_alarms() -> None:
+    watched = {
+        (
+            alarm["Properties"]["MetricName"],
+            str(dimension["Value"].value),
+        )
+        for alarm in resources_of_type("AWS::CloudWatch::Alarm").values()
+        for dimension in alarm["Properties"].get("Dimensions", [])
+        if dimension["Name"] == "QueueName"
+    }
+    queues = {queue for _, queue in watched}
+    assert queues == {
+        "ImportJobsDeadLetterQueue.QueueName",
+        "ImportJobsQueue.QueueName",
+        "ImportOutboxFailuresQueue.QueueName",
+    }
+    assert ("ApproximateAgeOfOldestMessage", "ImportJobsQueue.QueueName") in watched
+
+
+def test_the_content_bucket_is_private_encrypted_and_tls_only() -> None:
+    bucket = RESOURCES["ContentBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    [statement] = RESOURCES["ContentBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def test_the_outbox_may_only_send_to_its_queues() -> None:
+    assert grants("ImportOutboxFunction") == {
+        ("sqs:SendMessage", "ImportJobsQueue.Arn"),
+        ("sqs:SendMessage", "ImportOutboxFailuresQueue.Arn"),
+    }
+
+
+def test_the_worker_has_exactly_what_a_run_needs() -> None:
+    assert grants("ImportWorkerFunction") == {
+        (
+            "ssm:GetParameter",
+            "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${GithubAppPrivateKeyParameterName}",
+        ),
+        ("dynamodb:GetItem", "DataTable.Arn"),
+        ("dynamodb:BatchGetItem", "DataTable.Arn"),
+        ("dynamodb:UpdateItem", "DataTable.Arn"),
+        ("s3:PutObject", "${ContentBucket.Arn}/imports/*"),
+        ("s3:DeleteObject", "${ContentBucket.Arn}/imports/*"),
+        ("s3:ListBucket", "ContentBucket.Arn"),
+        ("sqs:SendMessage", "ImportJobsQueue.Arn"),
+        ("sqs:ChangeMessageVisibility", "ImportJobsQueue.Arn"),
+    }
+
+
+def test_the_worker_writes_only_imports_and_reads_only_imports_and_installations() -> None:
+    import_partition = keys.import_key(1, 789, 42)[keys.PARTITION_KEY]["S"]
+    for action in ("dynamodb:GetItem", "dynamodb:UpdateItem"):
+        assert allows("ImportWorkerFunction", Access(action, "DataTable", frozenset({import_partition})))
+    never: list[Any] = [
+        keys.project_key(1, 789),
+        keys.installation_state_key(5),
+        keys.github_link_key(5),
+        keys.account_installation_key("octo"),
+        keys.import_id_claim_key(42),
+    ]
+    for key in never:
+        partition = frozenset({key[keys.PARTITION_KEY]["S"]})
+        assert not allows("ImportWorkerFunction", Access("dynamodb:UpdateItem", "DataTable", partition)), key
+    account = frozenset({keys.account_installation_key("octo")[keys.PARTITION_KEY]["S"]})
+    assert allows("ImportWorkerFunction", Access("dynamodb:BatchGetItem", "DataTable", account))
+    state = frozenset({keys.installation_state_key(5)[keys.PARTITION_KEY]["S"]})
+    assert not allows("ImportWorkerFunction", Access("dynamodb:BatchGetItem", "DataTable", state))
