@@ -36,21 +36,6 @@ from domain.models import SourceType
 RUN_LEASE = timedelta(minutes=16)
 
 
-class RunStatus(StrEnum):
-    """Where an import's content stands (the `status` of an import)."""
-
-    PENDING = "pending"
-    IMPORTING = "importing"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    AWAITING_UPLOAD = "awaiting_upload"
-
-
-def first_status(source_type: SourceType) -> RunStatus:
-    """A new import's status: a folder waits for its upload, a repository for its first run."""
-    return RunStatus.AWAITING_UPLOAD if source_type is SourceType.LOCAL_FOLDER else RunStatus.PENDING
-
-
 @dataclass(frozen=True)
 class ImportJob:
     """What the queue carries: which import, and which start of it (a newer start makes this job stale)."""

@@ -162,7 +162,7 @@ class ImportManager:
         given = body.model_fields_set
         source_type, source_path = _new_source(current, body)
         now = to_milliseconds(self._clock())
-        return current.model_copy(
+        changed = current.model_copy(
             update={
                 "source_type": source_type,
                 "source_path": source_path,
@@ -172,6 +172,7 @@ class ImportManager:
                 "updated_at": max(now, current.updated_at),  # never earlier, whatever the clocks did
             }
         )
+        return changed.with_new_run() if changed.source_differs(current) else changed
 
     def _installation_for(self, found: _Found, source_path: str) -> GithubInstallation | None:
         repository = parse_github_repository(source_path)

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from domain import source_paths
+from domain.import_failures import FailureCode
 from domain.source_refs import SOURCE_REF_MAX_LENGTH, source_ref_problem
 
 # JavaScript clients hold ids as numbers, so every id stays within Number.MAX_SAFE_INTEGER.
@@ -36,6 +37,21 @@ class SourceType(StrEnum):
     GITHUB = "github"
     PUBLIC_GITHUB_REPOSITORY_URL = "public_github_repository_url"
     LOCAL_FOLDER = "local_folder"
+
+
+class RunStatus(StrEnum):
+    """Where an import's content stands: its `status`."""
+
+    PENDING = "pending"
+    IMPORTING = "importing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    AWAITING_UPLOAD = "awaiting_upload"
+
+
+def first_status(source_type: SourceType) -> RunStatus:
+    """A new import's status (and a new source's): a folder waits for its upload, a repository for its run."""
+    return RunStatus.AWAITING_UPLOAD if source_type is SourceType.LOCAL_FOLDER else RunStatus.PENDING
 
 
 _SOURCE_PATH_RULES = {
@@ -140,6 +156,29 @@ class CreateImportRequest(BaseModel):
         return source_path
 
 
+class RunError(BaseModel):
+    """Why the last run did not complete, or when a rate-limited one tries again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: FailureCode = Field(description="One of the documented codes; a new one is a change of the contract.")
+    message: str
+    retry_at: UtcTimestamp | None = Field(
+        default=None, description="For `rate_limited`: when the import is tried again (GitHub's reset)."
+    )
+
+
+class ImportContext(BaseModel):
+    """What the last completed run kept."""
+
+    model_config = ConfigDict(frozen=True)
+
+    files: int = Field(ge=0, description="Files kept.")
+    bytes: int = Field(ge=0, description="Their size, in bytes.")
+    skipped_files: int = Field(ge=0, description="Files of the tree not kept (the files listing says why).")
+    secrets_found: int = Field(ge=0, description="Findings of the secret scan; their files are not kept.")
+
+
 class ProjectImport(BaseModel):
     """A stored import, as every response shows it."""
 
@@ -155,6 +194,36 @@ class ProjectImport(BaseModel):
     updated_at: UtcTimestamp
     neptun_user_id: int
     project_id: int
+    status: RunStatus = Field(
+        default=RunStatus.PENDING,
+        description="`pending` until a run starts, `importing` while it reads, then `completed` or `failed`; "
+        "a `local_folder` import is `awaiting_upload`. Runs change it; a client's change never does, unless "
+        "it changes the source, which starts a new run.",
+    )
+    commit_sha: str | None = Field(
+        default=None, description="The 40-hex commit the kept content came from; null until a run completes."
+    )
+    imported_at: UtcTimestamp | None = Field(default=None, description="When the last run completed.")
+    error: RunError | None = Field(default=None, description="Why the last run failed; null otherwise.")
+    context: ImportContext | None = Field(default=None, description="What the last completed run kept.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status_of_a_new_import(cls, values: object) -> object:
+        # Written without a status (a create, an item stored before runs existed): the source decides it.
+        if isinstance(values, dict) and values.get("status") is None and "source_type" in values:
+            return values | {"status": first_status(SourceType(values["source_type"]))}
+        return values
+
+    def source_differs(self, other: ProjectImport) -> bool:
+        """Whether the two name different sources: a change of source starts a new run."""
+        mine = (self.source_type, self.source_path, self.source_ref)
+        return mine != (other.source_type, other.source_path, other.source_ref)
+
+    def with_new_run(self) -> ProjectImport:
+        """This import as a new source leaves it: the old source's run and result are gone."""
+        reset = {"commit_sha": None, "imported_at": None, "error": None, "context": None}
+        return self.model_copy(update=reset | {"status": first_status(self.source_type)})
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain.import_failures import ImportFailed
-from domain.import_runs import ClaimedRun, CompletedRun, ImportJob, RunStatus
-from domain.models import SourceType, format_utc_timestamp
+from domain.import_runs import ClaimedRun, CompletedRun, ImportJob
+from domain.models import RunStatus, SourceType, format_utc_timestamp
 from dynamodb_store import keys
 
 if TYPE_CHECKING:
@@ -52,6 +52,21 @@ _Placeheld = TypeVar("_Placeheld")
 def start_attributes(status: RunStatus, start_id: str) -> dict[str, AttributeValueTypeDef]:
     """What a write that starts an import sets (a create, a change of source, a refresh)."""
     return {RUN_STATUS: {"S": status.value}, RUN_START_ID: {"S": start_id}}
+
+
+def run_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The run state of an import's item as ProjectImport's fields (absent on items stored before runs)."""
+    fields: dict[str, Any] = {"status": item[RUN_STATUS]["S"] if RUN_STATUS in item else None}
+    if COMMIT_SHA in item:
+        fields["commit_sha"] = item[COMMIT_SHA]["S"]
+    if IMPORTED_AT in item:
+        fields["imported_at"] = item[IMPORTED_AT]["S"]
+    if RUN_ERROR in item:
+        error = item[RUN_ERROR]["M"]
+        fields["error"] = {name: value["S"] for name, value in error.items()}
+    if CONTEXT in item:
+        fields["context"] = {name: int(value["N"]) for name, value in item[CONTEXT]["M"].items()}
+    return fields
 
 
 class DynamoRunStore:

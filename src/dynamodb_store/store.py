@@ -24,7 +24,6 @@ from domain.errors import (
     ProjectNotFound,
     StorageBusy,
 )
-from domain.import_runs import first_status
 from domain.models import (
     REQUEST_KEY_WINDOW_SECONDS,
     ImportsQuery,
@@ -37,7 +36,7 @@ from domain.models import (
 from domain.source_paths import GithubRepository
 from dynamodb_store import keys
 from dynamodb_store.installations import StoredItemInvalid, account_copy_from_item, is_link_refusal, link_check
-from dynamodb_store.runs import RESET_BY_NEW_SOURCE, start_attributes
+from dynamodb_store.runs import RESET_BY_NEW_SOURCE, run_fields, start_attributes
 from dynamodb_store.throttling import is_throttling
 
 if TYPE_CHECKING:
@@ -160,8 +159,8 @@ class DynamoDBImportStore:
     ) -> None:
         version = stored.version + 1
         # A new source starts a new run; the old source's run and content are the stream's to clean up.
-        new_source = _source(changed) != _source(stored.import_)
-        run_start = start_attributes(first_status(changed.source_type), new_write_token()) if new_source else None
+        new_source = changed.source_differs(stored.import_)
+        run_start = start_attributes(changed.status, new_write_token()) if new_source else None
         import_key, item = _import_key(changed), import_item(changed, version)
         update = _client_update(self._data_table, import_key, item, run_start, at_version(stored.version))
         copy = _client_update(self._data_table, _copy_key(changed), source_type_copy(changed, version), run_start)
@@ -239,7 +238,7 @@ class DynamoDBImportStore:
         # another create's. (DynamoDB's ClientRequestToken, which botocore fills in, covers the same
         # case within ten minutes; this does not depend on it.)
         write_token = new_write_token()
-        run_start = start_attributes(first_status(new_import.source_type), new_write_token())
+        run_start = start_attributes(new_import.status, new_write_token())
         transaction = self._import_transaction(new_import, write_token, run_start)
         if request_key is not None:
             transaction.append(self._request_key_claim(new_import, request_key, fingerprint))
@@ -388,10 +387,6 @@ def copy_of_import_item(item: Mapping[str, AttributeValueTypeDef]) -> dict[str, 
 _OPTIONAL_ATTRIBUTES = ("source_ref", "title", "description")
 
 
-def _source(stored_import: ProjectImport) -> tuple[str, str, str | None]:
-    return stored_import.source_type.value, stored_import.source_path, stored_import.source_ref
-
-
 def _client_update(
     table: str,
     key: keys.Key,
@@ -505,6 +500,7 @@ def _project_import(item: Mapping[str, Any]) -> ProjectImport:
             updated_at=item["updated_at"]["S"],
             neptun_user_id=int(item["neptun_user_id"]["N"]),
             project_id=int(item["project_id"]["N"]),
+            **run_fields(item),
         )
     except (KeyError, ValueError) as broken:
         raise StoredItemInvalid("import item does not have the documented shape") from broken

@@ -20,7 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.import_failures import FailureCode
-from domain.import_runs import ImportJob, RunStatus
+from domain.import_runs import ImportJob
+from domain.models import RunStatus
 from dynamodb_store.runs import CONTENT_PREFIX, RUN_ERROR, RUN_START_ID, RUN_STATUS
 
 _IMPORT_ENTITY = "import"

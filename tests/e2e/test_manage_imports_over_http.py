@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.models import ProjectImport
 from local.demo import DEMO_IMPORT
 from tests.e2e.local_server import ROOT, LocalServer, run_in_repository, start_local_server
 
@@ -23,18 +24,7 @@ API_DOCUMENTS = Path(os.environ.get("API_DOCUMENTS") or ROOT.parent / "shared" /
 DOCUMENTED_BASE_URL = "https://neptun-webui.vercel.app"
 DOCUMENTED_IMPORT_ID = "123"
 IMPORTS = "/api/users/1/projects/789/resources/imports"
-IMPORT_KEYS = {
-    "id",
-    "source_type",
-    "source_path",
-    "source_ref",
-    "title",
-    "description",
-    "created_at",
-    "updated_at",
-    "neptun_user_id",
-    "project_id",
-}
+IMPORT_KEYS = set(ProjectImport.model_fields)  # every field of every import, run state included
 
 
 @pytest.fixture(scope="module")

@@ -57,6 +57,11 @@ def test_created_import_is_returned_as_documented() -> None:
         "updated_at": created["created_at"],
         "neptun_user_id": 1,
         "project_id": 789,
+        "status": "pending",  # until the pipeline's run starts (docs/importing.md)
+        "commit_sha": None,
+        "imported_at": None,
+        "error": None,
+        "context": None,
     }
     assert TIMESTAMP.fullmatch(created["created_at"])
     assert response.headers["location"] == f"/api/users/1/projects/789/resources/imports/{created['id']}"

@@ -10,7 +10,15 @@ import pytest
 from domain.import_failures import FailureCode, ImportFailed
 from domain.import_runs import CompletedRun, ContextSummary, ImportJob
 from dynamodb_store.runs import DynamoRunStore
-from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, assert_copies_match_imports, call, import_path, post_imports
+from tests.api_client import (
+    FOLDER_IMPORT,
+    GITHUB_IMPORT,
+    assert_copies_match_imports,
+    call,
+    import_path,
+    imports_path,
+    post_imports,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -215,3 +223,62 @@ def test_a_crashed_try_releases_its_claim_for_the_next_one(dynamodb: DynamoDBCli
     assert "run_id" not in stored(dynamodb, import_id)
     assert runs.claim(job, "run2", NOW, LEASE) is not None
     assert not runs.release(crashed)  # the claim is run2's now
+
+
+def test_a_completed_run_shows_in_the_import_and_in_both_kinds_of_list_page(dynamodb: DynamoDBClient) -> None:
+    import_id, _ = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    claimed = runs.claim(job_of(dynamodb, import_id), "run1", NOW, LEASE)
+    assert claimed is not None
+    assert runs.complete(claimed, COMPLETED, NOW)
+
+    read = call("GET", import_path(import_id)).json()["import"]
+    listed = call("GET", imports_path()).json()["imports"]
+    filtered = call("GET", imports_path(), query="source_type=github").json()["imports"]
+
+    expected = {
+        "status": "completed",
+        "commit_sha": "ab" * 20,
+        "imported_at": "2026-12-01T12:00:00.000Z",
+        "error": None,
+        "context": {"files": 3, "bytes": 120, "skipped_files": 7, "secrets_found": 1},
+    }
+    assert {name: read[name] for name in expected} == expected
+    assert [{name: each[name] for name in expected} for each in listed if each["id"] == import_id] == [expected]
+    assert [{name: each[name] for name in expected} for each in filtered if each["id"] == import_id] == [expected]
+
+
+def test_a_failure_shows_its_code_message_and_retry_at(dynamodb: DynamoDBClient) -> None:
+    import_id, _ = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    claimed = runs.claim(job_of(dynamodb, import_id), "run1", NOW, LEASE)
+    assert claimed is not None
+    limited = ImportFailed(
+        FailureCode.RATE_LIMITED, "GitHub's rate limit was reached.", retry_at=NOW + timedelta(minutes=9)
+    )
+    assert runs.defer(claimed, limited, NOW)
+
+    read = call("GET", import_path(import_id)).json()["import"]
+
+    assert (read["status"], read["commit_sha"], read["context"]) == ("pending", None, None)
+    assert read["error"] == {
+        "code": "rate_limited",
+        "message": "GitHub's rate limit was reached.",
+        "retry_at": "2026-12-01T12:09:00.000Z",
+    }
+
+
+def test_a_change_of_source_answers_with_the_new_runs_status(dynamodb: DynamoDBClient) -> None:
+    import_id, etag = created(GITHUB_IMPORT)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    claimed = runs.claim(job_of(dynamodb, import_id), "run1", NOW, LEASE)
+    assert claimed is not None
+    assert runs.complete(claimed, COMPLETED, NOW)
+
+    renamed = call("PUT", import_path(import_id), GITHUB_IMPORT | {"title": "x"}, headers={"if-match": etag})
+    moved = call("PUT", import_path(import_id), FOLDER_IMPORT, headers={"if-match": renamed.headers["etag"]})
+
+    assert (renamed.json()["import"]["status"], renamed.json()["import"]["commit_sha"]) == ("completed", "ab" * 20)
+    assert moved.json()["import"]["status"] == "awaiting_upload"
+    assert (moved.json()["import"]["commit_sha"], moved.json()["import"]["context"]) == (None, None)
+    assert call("GET", import_path(import_id)).json()["import"]["status"] == "awaiting_upload"

@@ -22,9 +22,8 @@ from domain.import_runs import (
     Importer,
     ImportJob,
     RunOutcome,
-    RunStatus,
 )
-from domain.models import SourceType
+from domain.models import RunStatus, SourceType
 from importer.tar_archive import read_archive
 from tests.archives import COMMIT, FakeScanner, file_at, github_archive
 

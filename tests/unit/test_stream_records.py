@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.import_runs import ImportJob, RunStatus
-from domain.models import ProjectImport, SourceType
+from domain.import_runs import ImportJob
+from domain.models import ProjectImport, RunStatus, SourceType
 from dynamodb_store.runs import start_attributes
 from dynamodb_store.store import import_item, source_type_copy
 from dynamodb_store.stream_records import ContentReleased, RunWanted, work_from_record
