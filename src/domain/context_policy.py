@@ -24,10 +24,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
-from typing import Protocol
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Protocol
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 # GitHub warns at 50 MiB and blocks at 100 MiB; 1 MiB is the largest blob its contents API returns
 # whole, and a configuration file or README larger than that is not context an assistant can use.
@@ -156,6 +157,10 @@ _LANGUAGE_BY_EXTENSION = {
 
 
 def _spec(patterns: Sequence[str]) -> pathspec.GitIgnoreSpec:
+    # Imported only for a client's own patterns: pathspec takes about 80 ms to import, which every
+    # route function (they import this module through the run state's types) would pay at cold start.
+    import pathspec  # noqa: PLC0415
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
@@ -176,10 +181,21 @@ def file_globs_regex(globs: Sequence[str]) -> re.Pattern[str]:
     return re.compile("(?:" + "|".join(alternatives) + ")")
 
 
-_CATEGORY_GLOBS = tuple((category, file_globs_regex(globs)) for category, globs in DEFAULT_PATTERNS.items())
-# Every default glob at once: most paths of a tree match none, and one match answers them.
-_ANY_DEFAULT = file_globs_regex([glob for globs in DEFAULT_PATTERNS.values() for glob in globs])
-_DENIED = file_globs_regex(DENIED_NAMES)
+@dataclass(frozen=True)
+class _CompiledGlobs:
+    by_category: tuple[tuple[Category, re.Pattern[str]], ...]
+    any_default: re.Pattern[str]  # every default glob at once: most paths match none, one match answers
+    denied: re.Pattern[str]
+
+
+@cache
+def _globs() -> _CompiledGlobs:
+    # Compiled when first needed, not on import: the route functions import this module too.
+    return _CompiledGlobs(
+        by_category=tuple((category, file_globs_regex(globs)) for category, globs in DEFAULT_PATTERNS.items()),
+        any_default=file_globs_regex([glob for globs in DEFAULT_PATTERNS.values() for glob in globs]),
+        denied=file_globs_regex(DENIED_NAMES),
+    )
 
 
 def patterns_problem(patterns: Sequence[str]) -> str | None:
@@ -207,7 +223,7 @@ def language_of(path: str) -> str | None:
 
 def is_denied_name(path: str) -> bool:
     """True for a file whose name holds credentials by convention: it is never kept."""
-    return _DENIED.fullmatch(path.lower()) is not None
+    return _globs().denied.fullmatch(path.lower()) is not None
 
 
 def looks_binary(head: bytes) -> bool:
@@ -256,9 +272,10 @@ def default_category(path: str) -> Category | None:
     """The category of the first default pattern that matches the path, None when none does."""
     lowered = path.lower()
     folders = lowered.split("/")[:-1]
-    if _ANY_DEFAULT.fullmatch(lowered) is None or not VENDORED_FOLDERS.isdisjoint(folders):
+    compiled = _globs()
+    if compiled.any_default.fullmatch(lowered) is None or not VENDORED_FOLDERS.isdisjoint(folders):
         return None
-    return next(category for category, globs in _CATEGORY_GLOBS if globs.fullmatch(lowered))
+    return next(category for category, globs in compiled.by_category if globs.fullmatch(lowered))
 
 
 @dataclass(frozen=True)
