@@ -157,6 +157,15 @@ def stored_imports(
     return response["Items"]
 
 
+def stored_import_item(
+    dynamodb: DynamoDBClient, import_id: int, user_id: int = DEMO_USER_ID, project_id: int = DEMO_PROJECT_ID
+) -> dict[str, Any]:
+    """The import's own item as stored (run state included), or {} when there is none."""
+    key = {"PK": {"S": f"USER#{user_id}#PROJECT#{project_id}"}, "SK": {"S": f"IMPORT#{import_id:016d}"}}
+    item: dict[str, Any] = dynamodb.get_item(TableName="DataTable", Key=key, ConsistentRead=True).get("Item", {})
+    return item
+
+
 def assert_copies_match_imports(dynamodb: DynamoDBClient) -> None:
     """The partition holds exactly one copy per import, under its type, with the import's attributes."""
     items = dynamodb.query(

@@ -40,6 +40,16 @@ def policy_statements(function_id: str) -> list[dict[str, Any]]:
     return statements
 
 
+def grants(function_id: str) -> set[tuple[str, str]]:
+    """Every (action, resource) the function's statements allow, resources named as resource_name names them."""
+    return {
+        (action, resource_name(resource))
+        for statement in policy_statements(function_id)
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

@@ -7,24 +7,9 @@ from typing import Any
 from dynamodb_store import keys
 from local.template import Intrinsic, load_template, resources_of_type
 from tests.cloudformation import resolved
-from tests.iam_policy import Access, allows, as_list, policy_statements, resource_name
+from tests.iam_policy import Access, allows, grants
 
 RESOURCES = load_template()["Resources"]
-
-
-def grants(function_id: str) -> set[tuple[str, str]]:
-    return {
-        (action, _named(resource))
-        for statement in policy_statements(function_id)
-        for action in as_list(statement["Action"])
-        for resource in as_list(statement["Resource"])
-    }
-
-
-def _named(resource: Intrinsic | str) -> str:
-    if isinstance(resource, Intrinsic) and resource.tag == "Sub":
-        return str(resource.value)
-    return resource_name(resource)
 
 
 def test_the_data_table_streams_both_images_to_the_outbox() -> None:

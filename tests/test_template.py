@@ -9,7 +9,7 @@ import pytest
 
 from dynamodb_store import keys
 from local.template import Intrinsic, function_environment, http_api_routes, load_template, resources_of_type
-from tests.iam_policy import Access, IamGuard, allows, as_list, policy_statements, resource_name, running
+from tests.iam_policy import Access, IamGuard, allows, as_list, grants, policy_statements, resource_name, running
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 FUNCTION = FUNCTIONS["CreateImportFunction"]
@@ -21,15 +21,6 @@ def partition_of(key: keys.Key) -> str:
     value = key[keys.PARTITION_KEY]
     assert "S" in value
     return value["S"]
-
-
-def grants(function_id: str) -> set[tuple[str, str]]:
-    return {
-        (action, resource_name(resource))
-        for statement in policy_statements(function_id)
-        for action in as_list(statement["Action"])
-        for resource in as_list(statement["Resource"])
-    }
 
 
 READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynamodb:BatchGetItem", "DataTable.Arn")}

@@ -22,7 +22,7 @@ from local.demo import DEMO_GITHUB_ACCOUNT, seed_demo_data
 from local.lambda_context import LocalLambdaContext
 from local.pipeline import LocalPipeline
 from local.tables import create_tables
-from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, call, import_path, post_imports
+from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, call, import_path, post_imports, stored_import_item
 from tests.archives import COMMIT, github_archive
 from tests.github_replay import Answer, ReplayedGithub, replayed_github
 from tests.iam_policy import running
@@ -104,13 +104,6 @@ def as_function(function_id: str, handler: Callable[..., Any]) -> Callable[[dict
     return invoked
 
 
-def stored(dynamodb: DynamoDBClient, import_id: int) -> dict[str, Any]:
-    item: dict[str, Any] = dynamodb.get_item(
-        TableName="DataTable", Key={"PK": PARTITION, "SK": {"S": f"IMPORT#{import_id:016d}"}}, ConsistentRead=True
-    ).get("Item", {})
-    return item
-
-
 def created(body: dict[str, Any]) -> int:
     response = post_imports(body)
     assert response.status == 201, response.text
@@ -125,7 +118,7 @@ def test_a_created_github_import_is_completed_by_the_pipeline(
 
     pipeline.run_until_idle()
 
-    item = stored(dynamodb, import_id)
+    item = stored_import_item(dynamodb, import_id)
     assert item["run_status"] == {"S": "completed"}, item.get("run_error")
     assert item["commit_sha"] == {"S": COMMIT}
     assert item["context"]["M"]["files"] == {"N": "2"}
@@ -140,7 +133,7 @@ def test_a_folder_import_waits_for_its_upload_and_asks_github_nothing(
 
     pipeline.run_until_idle()
 
-    assert stored(dynamodb, import_id)["run_status"] == {"S": "awaiting_upload"}
+    assert stored_import_item(dynamodb, import_id)["run_status"] == {"S": "awaiting_upload"}
     assert github.api.received == []
 
 
@@ -161,7 +154,7 @@ def test_a_new_source_imports_again_and_releases_the_old_content(
 ) -> None:
     import_id = created(GITHUB_IMPORT)
     pipeline.run_until_idle()
-    first_prefix = stored(dynamodb, import_id)["content_prefix"]["S"]
+    first_prefix = stored_import_item(dynamodb, import_id)["content_prefix"]["S"]
     github.api.answers[("GET", "/repos/username/repository/tarball/v2")] = Answer(
         302, [("Location", f"{github.codeload.url}/username/repository/legacy.tar.gz/v2")]
     )
@@ -173,7 +166,7 @@ def test_a_new_source_imports_again_and_releases_the_old_content(
     assert changed.status == 200, changed.text
     pipeline.run_until_idle()
 
-    item = stored(dynamodb, import_id)
+    item = stored_import_item(dynamodb, import_id)
     assert (item["run_status"], item["commit_sha"]) == ({"S": "completed"}, {"S": "cd" * 20})
     keys = [entry["Key"] for entry in boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])]
     assert keys
@@ -188,7 +181,7 @@ def test_a_missing_repository_ends_failed_and_the_job_is_not_retried(
 
     pipeline.run_until_idle()
 
-    assert stored(dynamodb, import_id)["run_error"]["M"]["code"] == {"S": "not_found_or_no_access"}
+    assert stored_import_item(dynamodb, import_id)["run_error"]["M"]["code"] == {"S": "not_found_or_no_access"}
     assert pipeline.pump_queue() == 0
 
 
@@ -211,7 +204,7 @@ def sqs_event(body: str, receives: int = 1) -> dict[str, Any]:
 
 
 def job_body(dynamodb: DynamoDBClient, import_id: int, **extra: Any) -> str:
-    item = stored(dynamodb, import_id)
+    item = stored_import_item(dynamodb, import_id)
     message = {
         "kind": "run",
         "user_id": 1,
@@ -250,12 +243,12 @@ def test_a_crashing_try_is_retried_after_a_backoff_and_the_last_one_records_inte
     first = invoke_worker(sqs_event(job_body(dynamodb, import_id), receives=1))
     second = invoke_worker(sqs_event(job_body(dynamodb, import_id), receives=2))
     assert (first, second, hidden) == (["m1"], ["m2"], [30, 60])
-    assert stored(dynamodb, import_id)["run_status"] == {"S": "pending"}  # released for the next try
+    assert stored_import_item(dynamodb, import_id)["run_status"] == {"S": "pending"}  # released for the next try
 
     last = invoke_worker(sqs_event(job_body(dynamodb, import_id), receives=5))
 
     assert last == ["m5"]  # on to the dead-letter queue
-    item = stored(dynamodb, import_id)
+    item = stored_import_item(dynamodb, import_id)
     assert (item["run_status"], item["run_error"]["M"]["code"]) == ({"S": "failed"}, {"S": "internal"})
 
 
@@ -270,7 +263,7 @@ def test_a_job_meant_for_later_is_sent_on_without_a_try(
     assert invoke_worker(sqs_event(job_body(dynamodb, import_id, not_before=later))) == []
 
     assert github.api.received == []
-    assert stored(dynamodb, import_id)["run_status"] == {"S": "pending"}
+    assert stored_import_item(dynamodb, import_id)["run_status"] == {"S": "pending"}
     attributes = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
 
@@ -286,7 +279,7 @@ def test_a_rate_limit_defers_the_import_and_queues_it_for_githubs_reset(
 
     pipeline.run_until_idle()
 
-    item = stored(dynamodb, import_id)
+    item = stored_import_item(dynamodb, import_id)
     assert item["run_status"] == {"S": "pending"}
     assert item["run_error"]["M"]["code"] == {"S": "rate_limited"}
     attributes = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["All"])["Attributes"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -22,7 +22,7 @@ from github_client.source import GithubArchiveSource, InstallationReader
 from importer.secret_scan import DetectSecretsScanner
 from importer.tar_archive import read_archive
 from s3_store.content import S3ContentStore
-from tests.api_client import GITHUB_IMPORT, call, import_path, post_imports
+from tests.api_client import GITHUB_IMPORT, call, import_path, post_imports, stored_import_item
 from tests.archives import COMMIT, github_archive
 from tests.github_replay import Answer, ReplayedGithub, replayed_github
 
@@ -109,14 +109,7 @@ def created_job(dynamodb: DynamoDBClient) -> ImportJob:
     response = post_imports(GITHUB_IMPORT)
     assert response.status == 201, response.text
     import_id = response.json()["import"]["id"]
-    return ImportJob(1, 789, import_id, item(dynamodb, import_id)["run_start_id"]["S"])
-
-
-def item(dynamodb: DynamoDBClient, import_id: int) -> dict[str, Any]:
-    found: dict[str, Any] = dynamodb.get_item(
-        TableName="DataTable", Key={"PK": PARTITION, "SK": {"S": f"IMPORT#{import_id:016d}"}}, ConsistentRead=True
-    ).get("Item", {})
-    return found
+    return ImportJob(1, 789, import_id, stored_import_item(dynamodb, import_id)["run_start_id"]["S"])
 
 
 def objects(s3: S3Client) -> dict[str, bytes]:
@@ -131,7 +124,7 @@ def test_an_import_is_fetched_judged_scanned_and_stored(
     result = importer(dynamodb, s3, github).run(job)
 
     assert result.outcome is RunOutcome.COMPLETED
-    stored = item(dynamodb, job.import_id)
+    stored = stored_import_item(dynamodb, job.import_id)
     assert stored["commit_sha"] == {"S": COMMIT}
     prefix = stored["content_prefix"]["S"]
     assert prefix == f"imports/1/789/{job.import_id}/runs/run1/"
@@ -171,7 +164,7 @@ def test_without_an_installation_the_import_fails_and_github_is_not_asked(
     result = importer(dynamodb, s3, github, installations=lambda repository: None).run(job)
 
     assert result.outcome is RunOutcome.FAILED
-    assert item(dynamodb, job.import_id)["run_error"]["M"]["code"] == {"S": "installation_missing"}
+    assert stored_import_item(dynamodb, job.import_id)["run_error"]["M"]["code"] == {"S": "installation_missing"}
     assert github.api.received == []
     assert objects(s3) == {}
 
@@ -183,7 +176,7 @@ def test_a_missing_repository_fails_and_leaves_nothing_in_the_bucket(
     job = created_job(dynamodb)
     importer(dynamodb, s3, github).run(job)
 
-    assert item(dynamodb, job.import_id)["run_error"]["M"]["code"] == {"S": "not_found_or_no_access"}
+    assert stored_import_item(dynamodb, job.import_id)["run_error"]["M"]["code"] == {"S": "not_found_or_no_access"}
     assert objects(s3) == {}
 
 
@@ -200,7 +193,7 @@ def test_an_import_deleted_while_it_runs_keeps_nothing(
 
     assert result.outcome is RunOutcome.LOST
     assert objects(s3) == {}
-    assert item(dynamodb, job.import_id) == {}
+    assert stored_import_item(dynamodb, job.import_id) == {}
 
 
 def test_the_same_job_twice_imports_once(dynamodb: DynamoDBClient, s3: S3Client, github: ReplayedGithub) -> None:

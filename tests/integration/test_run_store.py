@@ -18,6 +18,7 @@ from tests.api_client import (
     import_path,
     imports_path,
     post_imports,
+    stored_import_item,
 )
 
 if TYPE_CHECKING:
@@ -37,15 +38,22 @@ def created(body: dict[str, Any]) -> tuple[int, str]:
     return import_id, call("GET", import_path(import_id)).headers["etag"]
 
 
-def stored(dynamodb: DynamoDBClient, import_id: int) -> dict[str, Any]:
-    item: dict[str, Any] = dynamodb.get_item(
-        TableName="DataTable", Key={"PK": PARTITION, "SK": {"S": f"IMPORT#{import_id:016d}"}}, ConsistentRead=True
-    )["Item"]
-    return item
-
-
 def job_of(dynamodb: DynamoDBClient, import_id: int) -> ImportJob:
-    return ImportJob(1, 789, import_id, stored(dynamodb, import_id)["run_start_id"]["S"])
+    return ImportJob(1, 789, import_id, stored_import_item(dynamodb, import_id)["run_start_id"]["S"])
+
+
+def complete(dynamodb: DynamoDBClient, job: ImportJob) -> None:
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    claimed = runs.claim(job, "run1", NOW, LEASE)
+    assert claimed is not None
+    assert runs.complete(claimed, COMPLETED, NOW)
+
+
+def completed_import(dynamodb: DynamoDBClient) -> tuple[int, str]:
+    """A `github` import whose first run completed with COMPLETED; its id and ETag."""
+    import_id, etag = created(GITHUB_IMPORT)
+    complete(dynamodb, job_of(dynamodb, import_id))
+    return import_id, etag
 
 
 def test_a_created_import_is_pending_under_a_start_of_its_own_and_a_folder_awaits_its_upload(
@@ -54,9 +62,9 @@ def test_a_created_import_is_pending_under_a_start_of_its_own_and_a_folder_await
     github, _ = created(GITHUB_IMPORT)
     folder, _ = created(FOLDER_IMPORT)
 
-    assert stored(dynamodb, github)["run_status"] == {"S": "pending"}
-    assert stored(dynamodb, folder)["run_status"] == {"S": "awaiting_upload"}
-    assert stored(dynamodb, github)["run_start_id"] != stored(dynamodb, folder)["run_start_id"]
+    assert stored_import_item(dynamodb, github)["run_status"] == {"S": "pending"}
+    assert stored_import_item(dynamodb, folder)["run_status"] == {"S": "awaiting_upload"}
+    assert stored_import_item(dynamodb, github)["run_start_id"] != stored_import_item(dynamodb, folder)["run_start_id"]
     assert_copies_match_imports(dynamodb)
 
 
@@ -67,10 +75,10 @@ def test_a_run_claims_completes_and_its_copy_says_the_same(dynamodb: DynamoDBCli
     claimed = runs.claim(job_of(dynamodb, import_id), "run1", NOW, LEASE)
     assert claimed is not None
     assert (claimed.source_path, claimed.source_ref, claimed.overtaken_run_id) == ("username/repository", None, None)
-    assert stored(dynamodb, import_id)["run_status"] == {"S": "importing"}
+    assert stored_import_item(dynamodb, import_id)["run_status"] == {"S": "importing"}
     assert runs.complete(claimed, COMPLETED, NOW)
 
-    item = stored(dynamodb, import_id)
+    item = stored_import_item(dynamodb, import_id)
     assert item["run_status"] == {"S": "completed"}
     assert item["commit_sha"] == {"S": "ab" * 20}
     assert item["context"]["M"]["secrets_found"] == {"N": "1"}
@@ -98,7 +106,7 @@ def test_a_job_of_another_start_claims_nothing(dynamodb: DynamoDBClient) -> None
     assert (
         DynamoRunStore(dynamodb, "DataTable").claim(ImportJob(1, 789, import_id, "stale"), "run1", NOW, LEASE) is None
     )
-    assert stored(dynamodb, import_id)["run_status"] == {"S": "pending"}
+    assert stored_import_item(dynamodb, import_id)["run_status"] == {"S": "pending"}
 
 
 def test_a_completion_after_another_run_took_over_records_nothing(dynamodb: DynamoDBClient) -> None:
@@ -111,7 +119,7 @@ def test_a_completion_after_another_run_took_over_records_nothing(dynamodb: Dyna
 
     assert not runs.complete(first, COMPLETED, NOW)
     assert not runs.fail(first, ImportFailed(FailureCode.INTERNAL, "x"), NOW)
-    assert stored(dynamodb, import_id)["run_id"] == {"S": "run2"}
+    assert stored_import_item(dynamodb, import_id)["run_id"] == {"S": "run2"}
 
 
 def test_a_completion_after_the_import_was_deleted_records_nothing(dynamodb: DynamoDBClient) -> None:
@@ -122,9 +130,7 @@ def test_a_completion_after_the_import_was_deleted_records_nothing(dynamodb: Dyn
     assert call("DELETE", import_path(import_id)).status == 204
 
     assert not runs.complete(claimed, COMPLETED, NOW)
-    assert "Item" not in dynamodb.get_item(
-        TableName="DataTable", Key={"PK": PARTITION, "SK": {"S": f"IMPORT#{import_id:016d}"}}
-    )
+    assert stored_import_item(dynamodb, import_id) == {}
 
 
 def test_a_failure_and_a_rate_limit_are_recorded_with_their_error(dynamodb: DynamoDBClient) -> None:
@@ -140,9 +146,9 @@ def test_a_failure_and_a_rate_limit_are_recorded_with_their_error(dynamodb: Dyna
     reset = NOW + timedelta(minutes=20)
     assert runs.defer(limited, ImportFailed(FailureCode.RATE_LIMITED, "Limited.", retry_at=reset), NOW)
 
-    assert stored(dynamodb, failed_id)["run_status"] == {"S": "failed"}
-    assert stored(dynamodb, failed_id)["run_error"]["M"]["code"] == {"S": "not_found_or_no_access"}
-    limited_item = stored(dynamodb, limited_id)
+    assert stored_import_item(dynamodb, failed_id)["run_status"] == {"S": "failed"}
+    assert stored_import_item(dynamodb, failed_id)["run_error"]["M"]["code"] == {"S": "not_found_or_no_access"}
+    limited_item = stored_import_item(dynamodb, limited_id)
     assert limited_item["run_status"] == {"S": "pending"}
     assert limited_item["run_error"]["M"]["retry_at"] == {"S": "2026-12-01T12:20:00.000Z"}
     assert runs.claim(job_of(dynamodb, limited_id), "run3", reset, reset + timedelta(minutes=16)) is not None
@@ -156,22 +162,18 @@ def test_giving_up_fails_a_pending_or_importing_job_and_nothing_else(dynamodb: D
 
     assert runs.abandon(job, ImportFailed(FailureCode.INTERNAL, "Every try failed."), NOW)
     assert not runs.abandon(job, ImportFailed(FailureCode.INTERNAL, "again"), NOW)
-    assert stored(dynamodb, import_id)["run_error"]["M"]["code"] == {"S": "internal"}
+    assert stored_import_item(dynamodb, import_id)["run_error"]["M"]["code"] == {"S": "internal"}
     assert not runs.abandon(ImportJob(1, 789, 999_999, "x"), ImportFailed(FailureCode.INTERNAL, "gone"), NOW)
 
 
 def test_a_run_keeps_the_clients_etag_valid_and_a_title_change_keeps_the_run(dynamodb: DynamoDBClient) -> None:
-    import_id, etag = created(GITHUB_IMPORT)
-    runs = DynamoRunStore(dynamodb, "DataTable")
-    claimed = runs.claim(job_of(dynamodb, import_id), "run1", NOW, LEASE)
-    assert claimed is not None
-    assert runs.complete(claimed, COMPLETED, NOW)
+    import_id, etag = completed_import(dynamodb)
     assert call("GET", import_path(import_id)).headers["etag"] == etag
 
     changed = call("PUT", import_path(import_id), GITHUB_IMPORT | {"title": "Renamed"}, headers={"if-match": etag})
 
     assert changed.status == 200, changed.text
-    item = stored(dynamodb, import_id)
+    item = stored_import_item(dynamodb, import_id)
     assert item["title"] == {"S": "Renamed"}
     assert (item["run_status"], item["commit_sha"], item["content_prefix"]) == (
         {"S": "completed"},
@@ -193,20 +195,17 @@ def test_a_new_source_starts_a_new_run_and_drops_the_old_sources_result(
     dynamodb: DynamoDBClient, change: dict[str, str]
 ) -> None:
     import_id, etag = created(GITHUB_IMPORT)
-    runs = DynamoRunStore(dynamodb, "DataTable")
     old_job = job_of(dynamodb, import_id)
-    claimed = runs.claim(old_job, "run1", NOW, LEASE)
-    assert claimed is not None
-    assert runs.complete(claimed, COMPLETED, NOW)
+    complete(dynamodb, old_job)
 
     changed = call("PUT", import_path(import_id), GITHUB_IMPORT | change, headers={"if-match": etag})
 
     assert changed.status == 200, changed.text
-    item = stored(dynamodb, import_id)
+    item = stored_import_item(dynamodb, import_id)
     assert item["run_status"] == {"S": "pending"}
     assert item["run_start_id"]["S"] != old_job.start_id
     assert not {"commit_sha", "context", "content_prefix", "imported_at", "run_error"} & set(item)
-    assert runs.claim(old_job, "late", NOW, LEASE) is None
+    assert DynamoRunStore(dynamodb, "DataTable").claim(old_job, "late", NOW, LEASE) is None
     assert_copies_match_imports(dynamodb)
 
 
@@ -219,18 +218,14 @@ def test_a_crashed_try_releases_its_claim_for_the_next_one(dynamodb: DynamoDBCli
 
     assert runs.release(crashed)
 
-    assert stored(dynamodb, import_id)["run_status"] == {"S": "pending"}
-    assert "run_id" not in stored(dynamodb, import_id)
+    assert stored_import_item(dynamodb, import_id)["run_status"] == {"S": "pending"}
+    assert "run_id" not in stored_import_item(dynamodb, import_id)
     assert runs.claim(job, "run2", NOW, LEASE) is not None
     assert not runs.release(crashed)  # the claim is run2's now
 
 
 def test_a_completed_run_shows_in_the_import_and_in_both_kinds_of_list_page(dynamodb: DynamoDBClient) -> None:
-    import_id, _ = created(GITHUB_IMPORT)
-    runs = DynamoRunStore(dynamodb, "DataTable")
-    claimed = runs.claim(job_of(dynamodb, import_id), "run1", NOW, LEASE)
-    assert claimed is not None
-    assert runs.complete(claimed, COMPLETED, NOW)
+    import_id, _ = completed_import(dynamodb)
 
     read = call("GET", import_path(import_id)).json()["import"]
     listed = call("GET", imports_path()).json()["imports"]
@@ -269,11 +264,7 @@ def test_a_failure_shows_its_code_message_and_retry_at(dynamodb: DynamoDBClient)
 
 
 def test_a_change_of_source_answers_with_the_new_runs_status(dynamodb: DynamoDBClient) -> None:
-    import_id, etag = created(GITHUB_IMPORT)
-    runs = DynamoRunStore(dynamodb, "DataTable")
-    claimed = runs.claim(job_of(dynamodb, import_id), "run1", NOW, LEASE)
-    assert claimed is not None
-    assert runs.complete(claimed, COMPLETED, NOW)
+    import_id, etag = completed_import(dynamodb)
 
     renamed = call("PUT", import_path(import_id), GITHUB_IMPORT | {"title": "x"}, headers={"if-match": etag})
     moved = call("PUT", import_path(import_id), FOLDER_IMPORT, headers={"if-match": renamed.headers["etag"]})
