@@ -65,6 +65,10 @@ def function_requests(token: str) -> dict[str, tuple[dict[str, Any], int]]:
         "GetImportFunction": (route_event("GET", one, token), 200),
         "UpdateImportFunction": (route_event("PUT", one, token, body={"title": "Renamed"}), 200),
         "DeleteImportFunction": (route_event("DELETE", one, token), 204),
+        "RefreshImportFunction": (route_event("POST", f"{one}/refresh", token), 202),
+        # The demo import has no completed run locally: the files routes answer 409 after every check.
+        "ListImportFilesFunction": (route_event("GET", f"{one}/files", token), 409),
+        "GetImportFileFunction": (route_event("GET", f"{one}/files/README.md", token), 409),
         # Signed with the local secret; a ping reads no DynamoDB item.
         "GithubWebhookFunction": (delivery_event("ping", "bench-cold-start"), 200),
     }

@@ -70,10 +70,15 @@ def _query_response(request_body: dict[str, Any]) -> dict[str, Any]:
     return {"Items": items, "Count": len(items), "ScannedCount": len(items)}
 
 
+def _get_item_response(request_body: dict[str, Any]) -> dict[str, Any]:
+    # The one item read alone: a GitHub user's link, to user 1 (the files routes check it).
+    return {"Item": request_body["Key"] | {"neptun_user_id": {"N": "1"}}}
+
+
 def answer(request: Any, **_: Any) -> AWSResponse:
     operation = request.headers["X-Amz-Target"].decode().rsplit(".", 1)[-1]
     body = json.loads(request.body) if request.body else {}
-    responders = {"BatchGetItem": _batch_get_response, "Query": _query_response}
+    responders = {"BatchGetItem": _batch_get_response, "Query": _query_response, "GetItem": _get_item_response}
     payload = responders[operation](body) if operation in responders else {}
     raw = json.dumps(payload).encode()
     headers = HTTPHeaders()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from domain.access import AccessFacts, AccessQuery, GithubInstallation, ImportKey, ProjectKey, Session
 from domain.errors import AlreadyStoredForKey, ImportChanged, ImportIdTaken, InstallerNotLinked, ProjectNotFound
-from domain.models import ImportsQuery, ImportsSlice, ListOrder, ProjectImport, StoredImport
+from domain.models import ImportsQuery, ImportsSlice, ListOrder, ProjectImport, RunStatus, StoredImport
 from domain.source_paths import GithubRepository
 
 
@@ -61,6 +61,10 @@ class InMemoryImportStore:
         if request_key is not None:
             self.request_keys[request_key] = (new_import, fingerprint)
 
+    def read_github_link(self, github_user_id: int) -> int | None:
+        self.reads += 1
+        return self.github_links.get(github_user_id)
+
     def list_imports(self, project: ProjectKey, query: ImportsQuery) -> ImportsSlice:
         self.reads += 1
         descending = query.order is ListOrder.DESC
@@ -86,6 +90,15 @@ class InMemoryImportStore:
         self._require_link(installer_github_user_id, changed.neptun_user_id)
         self.imports[changed.id] = changed
         self.versions[changed.id] = stored.version + 1
+
+    def start_run(self, stored: StoredImport) -> StoredImport:
+        self.writes += 1
+        import_id = stored.import_.id
+        current = self.imports.get(import_id)
+        if current is None or self.versions[import_id] != stored.version or current.status != stored.import_.status:
+            raise ImportChanged
+        self.imports[import_id] = current.model_copy(update={"status": RunStatus.PENDING, "error": None})
+        return StoredImport(import_=self.imports[import_id], version=stored.version)
 
     def remove_import(self, stored: StoredImport) -> None:
         self.writes += 1

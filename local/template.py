@@ -148,7 +148,10 @@ class Route:
         """The path parameters when this route serves the request, else None."""
         if method.upper() != self.method:
             return None
-        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path_template))
+        escaped = re.escape(self.path_template)
+        # `{name+}` (a greedy parameter) matches the rest of the path, `/` included; `{name}` one segment.
+        greedy = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", escaped)
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", greedy)
         found = re.fullmatch(pattern, path)
         return found.groupdict() if found else None
 

@@ -18,7 +18,9 @@ def test_the_committed_openapi_document_is_the_generated_one() -> None:
 def test_the_document_lists_every_route_of_the_template() -> None:
     paths = json.loads(COMMITTED.read_text(encoding="utf-8"))["paths"]
     documented = {f"{method.upper()} {path}" for path, item in paths.items() for method in item}
-    assert documented == {route.route_key for route in http_api_routes() if not route.is_github_webhook}
+    # OpenAPI has no greedy parameter: API Gateway's `{path+}` is documented as `{path}` (it may hold `/`).
+    routed = {route.route_key.replace("+}", "}") for route in http_api_routes() if not route.is_github_webhook}
+    assert documented == routed
 
 
 def test_every_operation_documents_its_errors_with_the_error_body() -> None:

@@ -23,6 +23,8 @@ def partition_of(key: keys.Key) -> str:
     return value["S"]
 
 
+# The installer's link, and kept content only (never a listing of the bucket, a write or a delete).
+READ_LINK_AND_CONTENT = {("dynamodb:GetItem", "DataTable.Arn"), ("s3:GetObject", "${ContentBucket.Arn}/imports/*")}
 READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynamodb:BatchGetItem", "DataTable.Arn")}
 
 
@@ -41,6 +43,9 @@ READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynam
             },
         ),
         ("DeleteImportFunction", READ_SESSION_AND_DATA | {("dynamodb:DeleteItem", "DataTable.Arn")}),
+        ("RefreshImportFunction", READ_SESSION_AND_DATA | {("dynamodb:UpdateItem", "DataTable.Arn")}),
+        ("ListImportFilesFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
+        ("GetImportFileFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
     ],
 )
 def test_each_other_function_has_exactly_its_routes_grants(function_id: str, granted: set[tuple[str, str]]) -> None:
@@ -55,6 +60,7 @@ def test_each_other_function_has_exactly_its_routes_grants(function_id: str, gra
     [
         ("ListImportsFunction", "dynamodb:Query", [partition_of(keys.import_key(1, 789, 42))]),
         ("UpdateImportFunction", "dynamodb:UpdateItem", [partition_of(keys.import_key(1, 789, 42))]),
+        ("RefreshImportFunction", "dynamodb:UpdateItem", [partition_of(keys.import_key(1, 789, 42))]),
         (
             "DeleteImportFunction",
             "dynamodb:DeleteItem",
@@ -146,6 +152,9 @@ def test_each_route_is_its_own_functions_http_api_payload_2_event() -> None:
         f"GET {IMPORTS}/{{import_id}}",
         f"PUT {IMPORTS}/{{import_id}}",
         f"DELETE {IMPORTS}/{{import_id}}",
+        f"POST {IMPORTS}/{{import_id}}/refresh",
+        f"GET {IMPORTS}/{{import_id}}/files",
+        f"GET {IMPORTS}/{{import_id}}/files/{{path+}}",
         "POST /api/github/webhooks",
     ]
 
@@ -268,8 +277,15 @@ def test_imports_functions_read_no_installation_state_link_claim_or_delivery(fun
         keys.request_key_claim_key("1:k"),
     ]
     assert not any(may(function_id, "dynamodb:BatchGetItem", partition_of(key)) for key in never_read)
+    assert not any(may(function_id, "dynamodb:GetItem", partition_of(key)) for key in never_read[2:])
     assert may(function_id, "dynamodb:BatchGetItem", partition_of(keys.project_key(1, 789)))
-    reads_installations = function_id in {"CreateImportFunction", "UpdateImportFunction"}
+    # A create, a change of source and a read of a `github` import's files check its installation.
+    reads_installations = function_id in {
+        "CreateImportFunction",
+        "UpdateImportFunction",
+        "ListImportFilesFunction",
+        "GetImportFileFunction",
+    }
     assert may(function_id, "dynamodb:BatchGetItem", partition_of(keys.account_installation_key("x"))) is (
         reads_installations
     )

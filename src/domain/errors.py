@@ -58,6 +58,30 @@ class RepositoryNotCovered(ImportRefused):
         )
 
 
+class NothingToRefresh(ImportRefused):
+    """A `local_folder` import: its content comes from its upload, not from a source the service reads."""
+
+    def __init__(self) -> None:
+        super().__init__("A local_folder import is imported from its upload; it has no source to refresh.")
+
+
+class NothingImportedYet(ImportRefused):
+    def __init__(self) -> None:
+        super().__init__("No run of this import has completed yet: there are no files to read; see its status.")
+
+
+class FilesChanged(ImportRefused):
+    """The cursor came from a listing a newer run has replaced."""
+
+    def __init__(self) -> None:
+        super().__init__("A newer run replaced the files this cursor pages through; start again without a cursor.")
+
+
+class KeptFileNotFound(ImportRefused):
+    def __init__(self) -> None:
+        super().__init__("The import kept no file at this path (see its files listing for why).")
+
+
 class RequestProblem(Enum):
     """What is wrong with the request itself, in the order it is reported."""
 

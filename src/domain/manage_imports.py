@@ -17,6 +17,7 @@ from domain.errors import (
     ImportChanged,
     ImportNotFound,
     InstallerNotLinked,
+    NothingToRefresh,
     PreconditionFailed,
     RepositoryNotCovered,
     RequestProblem,
@@ -105,6 +106,24 @@ class ImportManager:
                     raise PreconditionFailed from None
                 continue  # changed meanwhile: read again (gone by then: 404) and delete what is stored now
             return
+        raise ImportChanged(f"the import kept changing over {MAX_UNCONDITIONAL_ATTEMPTS} attempts")
+
+    def refresh_import(self, command: ImportCommand) -> StoredImport:
+        """Start a new run of the import's source, unless one is pending or importing: then nothing new.
+
+        The last completed run's content stays readable until the new run replaces it. The installation
+        is not checked here: the run asks GitHub, and fails `installation_missing` if it is gone.
+        """
+        for _ in range(MAX_UNCONDITIONAL_ATTEMPTS):
+            stored = self._find(command.session_token, command.path, [command.envelope]).stored
+            if stored.import_.source_type is SourceType.LOCAL_FOLDER:
+                raise NothingToRefresh
+            if stored.run_in_flight:
+                return stored
+            try:
+                return self._store.start_run(stored)
+            except ImportChanged:
+                continue  # changed meanwhile (another refresh, a run ending): read again and decide again
         raise ImportChanged(f"the import kept changing over {MAX_UNCONDITIONAL_ATTEMPTS} attempts")
 
     def update_import(self, command: UpdateImportCommand) -> StoredImport:

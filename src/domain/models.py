@@ -232,6 +232,15 @@ class StoredImport:
 
     import_: ProjectImport
     version: int
+    # False for an import stored before runs existed: it shows `pending` but no run was ever wanted.
+    run_started: bool = True
+    # Where the last completed run's content is (the content store's own name); None before one completed.
+    content_prefix: str | None = None
+
+    @property
+    def run_in_flight(self) -> bool:
+        """Whether a run is wanted or under way: a refresh then starts nothing new."""
+        return self.run_started and self.import_.status in (RunStatus.PENDING, RunStatus.IMPORTING)
 
 
 class ImportResponse(BaseModel):

@@ -42,6 +42,10 @@ class ImportStore(AccessReader, Protocol):
         request (only when read_access could not)."""
         ...
 
+    def read_github_link(self, github_user_id: int) -> int | None:
+        """The Neptun user the GitHub user is linked to, in one request; None when not linked."""
+        ...
+
     def replace_import(
         self, changed: ProjectImport, stored: StoredImport, installer_github_user_id: int | None = None
     ) -> None:
@@ -50,6 +54,15 @@ class ImportStore(AccessReader, Protocol):
         Raises ImportChanged, writing nothing, when the stored import is gone or no longer at that
         version, and InstallerNotLinked when `installer_github_user_id` is given but not linked to the
         import's user.
+        """
+        ...
+
+    def start_run(self, stored: StoredImport) -> StoredImport:
+        """Want a new run of the import as read (`stored`: its version and its run status), in one request.
+
+        What the last completed run kept stays until the new one completes. Returns the import as it
+        now is (`pending`, no error, same version); raises ImportChanged, writing nothing, when the
+        import is gone, at another version or its run status changed since it was read.
         """
         ...
 

@@ -43,6 +43,8 @@ CONTEXT = "context"
 CONTENT_PREFIX = "content_prefix"
 # What a new source makes obsolete: the old source's run and content.
 RESET_BY_NEW_SOURCE = (RUN_ID, RUN_LEASE_UNTIL, RUN_ERROR, COMMIT_SHA, IMPORTED_AT, CONTEXT, CONTENT_PREFIX)
+# What a refresh makes obsolete: the last run's claim and error (its content stays until the next completes).
+RESET_BY_REFRESH = (RUN_ID, RUN_LEASE_UNTIL, RUN_ERROR)
 _ENDS_A_CLAIM = (RUN_ID, RUN_LEASE_UNTIL)
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
 _PLACEHOLDER = re.compile(r"[#:]\w+")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
@@ -30,13 +30,21 @@ from domain.models import (
     ImportsSlice,
     ListOrder,
     ProjectImport,
+    RunStatus,
     StoredImport,
     format_utc_timestamp,
 )
 from domain.source_paths import GithubRepository
 from dynamodb_store import keys
 from dynamodb_store.installations import StoredItemInvalid, account_copy_from_item, is_link_refusal, link_check
-from dynamodb_store.runs import RESET_BY_NEW_SOURCE, run_fields, start_attributes
+from dynamodb_store.runs import (
+    CONTENT_PREFIX,
+    RESET_BY_NEW_SOURCE,
+    RESET_BY_REFRESH,
+    RUN_STATUS,
+    run_fields,
+    start_attributes,
+)
 from dynamodb_store.throttling import is_throttling
 
 if TYPE_CHECKING:
@@ -113,6 +121,18 @@ class DynamoDBImportStore:
         except ClientError as error:
             raise _busy_or_itself(error) from error
         return _installation(items.get(self._data_table, []))
+
+    def read_github_link(self, github_user_id: int) -> int | None:
+        try:
+            item = self._client.get_item(
+                TableName=self._data_table,
+                Key=keys.github_link_key(github_user_id),
+                ConsistentRead=True,
+                ProjectionExpression="neptun_user_id",
+            ).get("Item")
+        except ClientError as error:
+            raise _busy_or_itself(error) from error
+        return int(item["neptun_user_id"]["N"]) if item and "neptun_user_id" in item else None
 
     def list_imports(self, project: ProjectKey, query: ImportsQuery) -> ImportsSlice:
         # One more than the page is asked for, so that "more" is known without a second page.
@@ -200,10 +220,31 @@ class DynamoDBImportStore:
         release_id: TransactWriteItemTypeDef = {
             "Delete": {"TableName": self._data_table, "Key": keys.import_id_claim_key(stored_import.id)}
         }
+        self._write_if_unchanged([delete_import, release_id, self._copy_delete(stored_import)])
+
+    def start_run(self, stored: StoredImport) -> StoredImport:
+        condition, values = at_version(stored.version)
+        # The run status as read, too: two refreshes that read the same `completed` start one run.
+        if stored.run_started:
+            condition += " AND #run_status = :read_status"
+            values = values | {":read_status": {"S": stored.import_.status.value}}
+        else:
+            condition += " AND attribute_not_exists(#run_status)"
+        start = start_attributes(RunStatus.PENDING, new_write_token())
+        on_import = _update(self._data_table, _import_key(stored.import_), start, RESET_BY_REFRESH, (condition, values))
+        on_copy = _update(self._data_table, _copy_key(stored.import_), start, RESET_BY_REFRESH)
+        # The copy must exist (an update would otherwise make a partial one); so it does since the
+        # copies were reconciled (docs/tables.md).
+        on_copy["ConditionExpression"] = "attribute_exists(#pk)"
+        on_copy["ExpressionAttributeNames"] = {**on_copy["ExpressionAttributeNames"], "#pk": keys.PARTITION_KEY}
+        self._write_if_unchanged([{"Update": on_import}, {"Update": on_copy}])
+        pending = stored.import_.model_copy(update={"status": RunStatus.PENDING, "error": None})
+        return StoredImport(pending, stored.version, run_started=True, content_prefix=stored.content_prefix)
+
+    def _write_if_unchanged(self, transaction: list[TransactWriteItemTypeDef]) -> None:
+        """A transaction whose first item holds the condition on the import: ImportChanged if refused."""
         try:
-            self._client.transact_write_items(
-                TransactItems=[delete_import, release_id, self._copy_delete(stored_import)]
-            )
+            self._client.transact_write_items(TransactItems=transaction)
         except self._client.exceptions.TransactionCanceledException as cancelled:
             reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
             if reasons[:1] == [_CONDITIONAL_CHECK_FAILED]:
@@ -398,12 +439,23 @@ def _client_update(
 
     Not a Put: what a run recorded on the item stays, unless the source changed."""
     attributes = {name: value for name, value in item.items() if name not in key} | (run_start or {})
-    names = {f"#{name}": name for name in attributes}
-    values = {f":{name}": value for name, value in attributes.items()}
-    update = "SET " + ", ".join(f"#{name} = :{name}" for name in attributes)
     removed = [name for name in _OPTIONAL_ATTRIBUTES if name not in attributes]
     if run_start is not None:
         removed += RESET_BY_NEW_SOURCE
+    return _update(table, key, attributes, removed, condition)
+
+
+def _update(
+    table: str,
+    key: keys.Key,
+    attributes: Mapping[str, AttributeValueTypeDef],
+    removed: Sequence[str],
+    condition: tuple[str, dict[str, AttributeValueTypeDef]] | None = None,
+) -> UpdateTypeDef:
+    """UpdateItem setting `attributes` and removing `removed`, if given under `condition` (at_version's names)."""
+    names = {f"#{name}": name for name in attributes}
+    values = {f":{name}": value for name, value in attributes.items()}
+    update = "SET " + ", ".join(f"#{name} = :{name}" for name in attributes)
     if removed:
         names |= {f"#{name}": name for name in removed}
         update += " REMOVE " + ", ".join(f"#{name}" for name in removed)
@@ -484,7 +536,8 @@ def stored_import_from_item(item: Mapping[str, Any]) -> StoredImport:
         version = int(item.get(_VERSION, _number(_FIRST_VERSION))["N"])
     except (KeyError, ValueError) as broken:
         raise StoredItemInvalid("import item has a version that is not a number") from broken
-    return StoredImport(import_=_project_import(item), version=version)
+    prefix = item[CONTENT_PREFIX]["S"] if CONTENT_PREFIX in item else None
+    return StoredImport(_project_import(item), version, run_started=RUN_STATUS in item, content_prefix=prefix)
 
 
 def _project_import(item: Mapping[str, Any]) -> ProjectImport:

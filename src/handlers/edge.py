@@ -10,6 +10,7 @@ the gate the same path and the problem. The gate checks the session before it re
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -78,6 +79,23 @@ _VALIDATION_FAILURES: list[type[Exception]] = [
 ]
 
 
+GREEDY_TAIL = "<path>"
+
+
+class _GreedyTailResolver(APIGatewayHttpResolver):
+    """A resolver whose rules may end in `<path>`, matching the rest of the path across `/` as API
+    Gateway's `{path+}` does (Powertools' own parameters stop at `/`). Powertools' REST resolver
+    overrides `_compile_regex` the same way."""
+
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = "^{}$") -> re.Pattern[str]:
+        if not rule.endswith(GREEDY_TAIL):
+            compiled: re.Pattern[str] = APIGatewayHttpResolver._compile_regex(rule, base_regex)
+            return compiled
+        head: re.Pattern[str] = APIGatewayHttpResolver._compile_regex(rule.removesuffix(GREEDY_TAIL), "{}")
+        return re.compile(base_regex.format(f"{head.pattern}(?P<path>.+)"))
+
+
 class RouteEdge:
     """One function's resolver and the checks its route shares with every other route.
 
@@ -91,7 +109,7 @@ class RouteEdge:
         self.path_ids = tuple(path_ids)
         self.query_names = query_names
         self.takes_body = takes_body
-        self.app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=strict_json_loads)
+        self.app = _GreedyTailResolver(enable_validation=True, json_body_deserializer=strict_json_loads)
         self.app.exception_handler(_VALIDATION_FAILURES)(self.refuse_invalid_request)
         self.app.exception_handler(ImportRefused)(error_responses.refusal_response)
         self.app.exception_handler(StorageBusy)(storage_busy)

@@ -11,9 +11,13 @@ from pydantic import BaseModel, Field
 
 from domain.errors import (
     FieldError,
+    FilesChanged,
     ImportNotFound,
     ImportRefused,
+    KeptFileNotFound,
     NotAuthenticated,
+    NothingImportedYet,
+    NothingToRefresh,
     PreconditionFailed,
     ProjectNotFound,
     RepositoryNotCovered,
@@ -44,6 +48,10 @@ _STATUS_OF_REFUSAL: dict[type[ImportRefused], HTTPStatus] = {
     ProjectNotFound: HTTPStatus.NOT_FOUND,
     ImportNotFound: HTTPStatus.NOT_FOUND,
     PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
+    NothingToRefresh: HTTPStatus.CONFLICT,
+    NothingImportedYet: HTTPStatus.CONFLICT,
+    FilesChanged: HTTPStatus.CONFLICT,
+    KeptFileNotFound: HTTPStatus.NOT_FOUND,
 }
 
 
@@ -117,11 +125,14 @@ _DESCRIBED = {
 }
 
 
-def openapi_error_responses(statuses: tuple[int, ...]) -> dict[int, OpenAPIResponse]:
-    """The error part of a route's OpenAPI `responses`, for the statuses it can answer."""
+def openapi_error_responses(statuses: tuple[int, ...], conflict: str | None = None) -> dict[int, OpenAPIResponse]:
+    """The error part of a route's OpenAPI `responses`, for the statuses it can answer.
+
+    `conflict` describes the route's own 409 (a create's is its Idempotency-Key's)."""
+    described = _DESCRIBED | ({HTTPStatus.CONFLICT: conflict} if conflict else {})
     return {
         status: {
-            "description": _DESCRIBED[HTTPStatus(status)],
+            "description": described[HTTPStatus(status)],
             "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
         }
         for status in statuses

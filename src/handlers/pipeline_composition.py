@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 import urllib3
 from aws_lambda_powertools.utilities import parameters
 
-from handlers.composition import MissingSetting
+from handlers.composition import MissingSetting, content_bucket
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_GITHUB_CODELOAD_URL = "https://codeload.github.com"
@@ -56,7 +56,7 @@ class PipelineSettings:
     def from_environment(cls) -> PipelineSettings:
         return cls(
             jobs_queue_url=jobs_queue_url(),
-            content_bucket=_required("CONTENT_BUCKET_NAME"),
+            content_bucket=content_bucket(),
             max_receives=int(_required("IMPORT_JOB_MAX_RECEIVES")),
             github_app_id=os.environ.get("GITHUB_APP_ID", "").strip(),
             github_app_key_parameter=os.environ.get("GITHUB_APP_PRIVATE_KEY_PARAMETER", "").strip() or None,

@@ -69,6 +69,42 @@ class S3ContentStore:
                 self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": objects, "Quiet": True})
 
 
+class S3ContentReader:
+    """domain.import_files.KeptContentReader on one bucket: a page costs 1 GET (2 across a stored
+    page's end), a file 2 (`kept.json`, then the file; 1 when `kept.json` is still held)."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+        # The last prefix's `kept.json`: a run's content never changes under its prefix, so it never goes stale.
+        self._kept: tuple[str, dict[str, dict[str, Any]]] | None = None
+
+    def listing_rows(self, prefix: str, offset: int, limit: int) -> list[dict[str, Any]]:
+        first, last = offset // LISTING_PAGE, (offset + limit - 1) // LISTING_PAGE
+        rows: list[dict[str, Any]] = []
+        for number in range(first, last + 1):
+            rows.extend(self._json(f"{prefix}listing/{number}.json"))
+        start = offset - first * LISTING_PAGE
+        return rows[start : start + limit]
+
+    def kept_sha(self, prefix: str, path: str) -> str | None:
+        entry = self._kept_files(prefix).get(path)
+        return str(entry["sha"]) if entry is not None else None
+
+    def kept_bytes(self, prefix: str, path: str) -> bytes:
+        number = self._kept_files(prefix)[path]["object"]
+        return self._client.get_object(Bucket=self._bucket, Key=f"{prefix}files/{number}")["Body"].read()
+
+    def _kept_files(self, prefix: str) -> dict[str, dict[str, Any]]:
+        if self._kept is None or self._kept[0] != prefix:
+            self._kept = (prefix, self._json(f"{prefix}kept.json"))
+        return self._kept[1]
+
+    def _json(self, key: str) -> Any:
+        # Only keys a completed run wrote are asked for (without s3:ListBucket a missing one is a 403).
+        return json.loads(self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read())
+
+
 @dataclass
 class S3ContentWriter:
     client: S3Client

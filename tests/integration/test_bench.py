@@ -14,6 +14,9 @@ def test_every_cold_start_run_of_make_bench_answers_its_expected_status() -> Non
         "GetImportFunction",
         "UpdateImportFunction",
         "DeleteImportFunction",
+        "RefreshImportFunction",
+        "ListImportFilesFunction",
+        "GetImportFileFunction",
         "GithubWebhookFunction",
     }
 

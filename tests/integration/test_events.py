@@ -35,6 +35,24 @@ STATUSES_OF_ROUTE = {
         415,
     },
     "DELETE /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}": {204, 400, 401, 403, 404, 412},
+    # 409 (a local_folder import) is not among them: the demo data holds none (test_refresh_import.py).
+    "POST /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}/refresh": {
+        202,
+        400,
+        401,
+        403,
+        404,
+    },
+    # No 200 yet for the files routes: the demo import is never imported without make run's GitHub
+    # stand-in (test_import_files.py reads completed imports). 409 is the demo import's answer.
+    "GET /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}/files": {400, 401, 403, 404, 409},
+    "GET /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}/files/{path+}": {
+        400,
+        401,
+        403,
+        404,
+        409,
+    },
     "POST /api/github/webhooks": {200, 202, 400, 401},
 }
 

@@ -4,104 +4,27 @@ stream, the outbox, the jobs queue and the worker, GitHub answering as recorded,
 from __future__ import annotations
 
 import json
-import zlib
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from botocore.config import Config
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from handlers import import_outbox, import_worker
+from handlers import import_worker
 from handlers.composition import Settings
-from local.demo import DEMO_GITHUB_ACCOUNT, seed_demo_data
 from local.lambda_context import LocalLambdaContext
 from local.pipeline import LocalPipeline
-from local.tables import create_tables
 from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, call, import_path, post_imports, stored_import_item
 from tests.archives import COMMIT, github_archive
-from tests.github_replay import Answer, ReplayedGithub, replayed_github
-from tests.iam_policy import running
+from tests.github_replay import Answer, ReplayedGithub
+from tests.in_process_pipeline import BUCKET, INSTALLATION_ID, REPOSITORY, as_function
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_s3.client import S3Client
-    from mypy_boto3_sqs.client import SQSClient
 
 pytestmark = pytest.mark.usefixtures("demo_token")
-BUCKET = "neptun-pipeline-test"
 PARTITION = {"S": "USER#1#PROJECT#789"}
-INSTALLATION_ID = zlib.crc32(DEMO_GITHUB_ACCOUNT.lower().encode())  # local/records.py's first id for a login
-KEY_PEM = (
-    rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    .decode()
-)
-REPOSITORY = {"package.json": b'{"name": "demo"}\n', "README.md": b"# Demo\n", "src/main.py": b"print(1)\n"}
-
-
-@pytest.fixture
-def github() -> Iterator[ReplayedGithub]:
-    with replayed_github() as replayed:
-        token = {"token": "ghs_" + "p" * 36, "expires_at": "2099-01-01T00:00:00Z"}
-        replayed.api.answers[("POST", f"/app/installations/{INSTALLATION_ID}/access_tokens")] = Answer(
-            201, [("Content-Type", "application/json")], json.dumps(token).encode()
-        )
-        replayed.api.answers[("GET", "/repos/username/repository/tarball")] = Answer(
-            302, [("Location", f"{replayed.codeload.url}/username/repository/legacy.tar.gz/HEAD")]
-        )
-        replayed.codeload.answers[("GET", "/username/repository/legacy.tar.gz/HEAD")] = Answer(
-            200, body=github_archive(REPOSITORY)
-        )
-        yield replayed
-
-
-@pytest.fixture
-def pipeline(dynamodb: DynamoDBClient, github: ReplayedGithub, monkeypatch: pytest.MonkeyPatch) -> LocalPipeline:
-    dynamodb.delete_table(TableName="DataTable")
-    create_tables(dynamodb, streams=True)  # the template's stream (the other tests' tables go without)
-    seed_demo_data(dynamodb)
-    s3: S3Client = boto3.client("s3")
-    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    sqs: SQSClient = boto3.client("sqs")
-    queue_url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
-    settings = Settings.from_environment()
-    pipeline_settings = replace(
-        import_worker.worker.pipeline,
-        jobs_queue_url=queue_url,
-        content_bucket=BUCKET,
-        github_app_id="Iv23liPipelineTest",
-        github_app_key_parameter=None,
-        github_app_key_local=KEY_PEM,
-        github_api_url=github.api.url,
-        github_codeload_url=github.codeload.url,
-    )
-    monkeypatch.setattr(import_worker, "worker", import_worker.compose(settings, pipeline_settings, dynamodb, s3, sqs))
-    monkeypatch.setattr(import_outbox, "outbox", import_outbox.Outbox(sqs, queue_url))
-    return LocalPipeline(
-        dynamodb=dynamodb,
-        # moto knows the regional endpoint, not the account-based one botocore picks from a stream ARN.
-        streams=boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled")),
-        sqs=sqs,
-        queue_url=queue_url,
-        outbox=as_function("ImportOutboxFunction", import_outbox.lambda_handler),
-        worker=as_function("ImportWorkerFunction", import_worker.lambda_handler),
-        region="eu-west-1",
-    )
-
-
-def as_function(function_id: str, handler: Callable[..., Any]) -> Callable[[dict[str, Any], Any], Any]:
-    """The handler, its DynamoDB requests checked against its function's IAM policy (tests/iam_policy.py)."""
-
-    def invoked(event: dict[str, Any], context: Any) -> Any:
-        with running(function_id):
-            return handler(event, context)
-
-    return invoked
 
 
 def created(body: dict[str, Any]) -> int:
@@ -168,6 +91,27 @@ def test_a_new_source_imports_again_and_releases_the_old_content(
 
     item = stored_import_item(dynamodb, import_id)
     assert (item["run_status"], item["commit_sha"]) == ({"S": "completed"}, {"S": "cd" * 20})
+    keys = [entry["Key"] for entry in boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    assert keys
+    assert not any(key.startswith(first_prefix) for key in keys)
+
+
+def test_a_refresh_after_a_new_commit_imports_it_and_releases_the_old_commits_content(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, github: ReplayedGithub
+) -> None:
+    import_id = created(GITHUB_IMPORT)
+    pipeline.run_until_idle()
+    first_prefix = stored_import_item(dynamodb, import_id)["content_prefix"]["S"]
+    github.codeload.answers[("GET", "/username/repository/legacy.tar.gz/HEAD")] = Answer(
+        200, body=github_archive(REPOSITORY | {"README.md": b"# Demo, second commit\n"}, commit="cd" * 20)
+    )
+
+    refreshed = call("POST", f"{import_path(import_id)}/refresh")
+    assert refreshed.json()["import"]["status"] == "pending"
+    pipeline.run_until_idle()
+
+    shown = call("GET", import_path(import_id)).json()["import"]
+    assert (shown["status"], shown["commit_sha"]) == ("completed", "cd" * 20)
     keys = [entry["Key"] for entry in boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])]
     assert keys
     assert not any(key.startswith(first_prefix) for key in keys)

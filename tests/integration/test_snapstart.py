@@ -23,6 +23,9 @@ HANDLERS = [
     "handlers.get_import",
     "handlers.update_import",
     "handlers.delete_import",
+    "handlers.refresh_import",
+    "handlers.list_import_files",
+    "handlers.get_import_file",
     "handlers.github_webhook",
 ]
 

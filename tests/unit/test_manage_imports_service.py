@@ -8,8 +8,10 @@ import pytest
 
 from domain.access import GithubInstallation, ImportKey, ProjectKey, RepositorySelection, Session, session_token_hash
 from domain.errors import (
+    ImportChanged,
     ImportNotFound,
     NotAuthenticated,
+    NothingToRefresh,
     PreconditionFailed,
     ProjectNotFound,
     RepositoryNotCovered,
@@ -17,6 +19,7 @@ from domain.errors import (
     RequestRejected,
     UserMismatch,
 )
+from domain.import_failures import FailureCode
 from domain.manage_imports import (
     ImportCommand,
     ImportManager,
@@ -24,7 +27,17 @@ from domain.manage_imports import (
     Precondition,
     UpdateImportCommand,
 )
-from domain.models import ImportsQuery, ListOrder, ProjectImport, SourceType, UpdateImportRequest
+from domain.models import (
+    ImportContext,
+    ImportsQuery,
+    ListOrder,
+    ProjectImport,
+    RunError,
+    RunStatus,
+    SourceType,
+    StoredImport,
+    UpdateImportRequest,
+)
 from local.memory_store import InMemoryImportStore
 
 NOW = datetime(2026, 11, 27, 12, 30, 15, 123456, tzinfo=UTC)
@@ -49,8 +62,10 @@ def an_import(import_id: int, source_type: SourceType = SourceType.LOCAL_FOLDER,
     )
 
 
-def store_with(*imports: ProjectImport, session_user: int = 1) -> InMemoryImportStore:
-    store = InMemoryImportStore()
+def store_with(
+    *imports: ProjectImport, session_user: int = 1, store: InMemoryImportStore | None = None
+) -> InMemoryImportStore:
+    store = store or InMemoryImportStore()
     hashed = session_token_hash(TOKEN)
     assert hashed is not None
     store.sessions[hashed] = Session(user_id=session_user, expires_at=int(NOW.timestamp()) + 60)
@@ -147,3 +162,66 @@ def test_if_match_is_checked_last_and_only_changes_a_matching_version(
         with pytest.raises(PreconditionFailed):
             manager(store).delete_import(ImportCommand(TOKEN, ImportKey(PROJECT, 5), Precondition(versions)))
         assert 5 in store.imports
+
+
+def refresh(store: InMemoryImportStore, import_id: int = 5) -> StoredImport:
+    return manager(store).refresh_import(ImportCommand(TOKEN, ImportKey(PROJECT, import_id)))
+
+
+def a_github_import(status: RunStatus, **run: object) -> ProjectImport:
+    return an_import(5, SourceType.GITHUB, "username/a").model_copy(update={"status": status, **run})
+
+
+def test_a_refresh_of_a_finished_run_wants_a_new_one_and_keeps_the_last_result_and_the_version() -> None:
+    kept = ImportContext(files=3, bytes=120, skipped_files=1, secrets_found=0)
+    failure = RunError(code=FailureCode.SOURCE_UNAVAILABLE, message="GitHub answered 502")
+    for finished in (
+        a_github_import(RunStatus.COMPLETED, commit_sha="a" * 40, context=kept),
+        a_github_import(RunStatus.FAILED, commit_sha="a" * 40, context=kept, error=failure),
+    ):
+        store = store_with(finished)
+        refreshed = refresh(store)
+        assert refreshed.import_.status is RunStatus.PENDING
+        result = refreshed.import_
+        assert (result.error, result.commit_sha, result.context) == (None, "a" * 40, kept)
+        assert refreshed.version == 1  # a client's ETag stays valid
+        assert store.imports[5] == refreshed.import_
+        assert (store.reads, store.writes) == (1, 1)
+
+
+def test_a_refresh_while_a_run_is_pending_or_importing_starts_nothing_new() -> None:
+    for in_flight in (RunStatus.PENDING, RunStatus.IMPORTING):
+        store = store_with(a_github_import(in_flight))
+        assert refresh(store).import_.status is in_flight
+        assert (store.reads, store.writes) == (1, 0)
+
+
+def test_a_local_folder_has_nothing_to_refresh() -> None:
+    store = store_with(an_import(5, SourceType.LOCAL_FOLDER))
+    with pytest.raises(NothingToRefresh):
+        refresh(store)
+    assert store.writes == 0
+
+
+def test_of_two_racing_refreshes_the_one_that_lost_reads_again_and_starts_nothing() -> None:
+    class RefreshedMeanwhile(InMemoryImportStore):
+        def start_run(self, stored: StoredImport) -> StoredImport:
+            super().start_run(stored)  # the other refresh, between this one's read and its write
+            raise ImportChanged
+
+    store = store_with(a_github_import(RunStatus.COMPLETED), store=RefreshedMeanwhile())
+    assert refresh(store).import_.status is RunStatus.PENDING
+    assert (store.reads, store.writes) == (2, 1)
+
+
+def test_a_refresh_is_refused_like_any_read_before_anything_is_written() -> None:
+    store = store_with(a_github_import(RunStatus.COMPLETED))
+    with pytest.raises(NotAuthenticated):
+        manager(store).refresh_import(ImportCommand(None, ImportKey(PROJECT, 5)))
+    with pytest.raises(UserMismatch):
+        manager(store).refresh_import(ImportCommand(TOKEN, ImportKey(ProjectKey(2, 789), 5)))
+    with pytest.raises(ImportNotFound):
+        refresh(store, import_id=6)
+    with pytest.raises(RequestRejected):
+        manager(store).refresh_import(ImportCommand(TOKEN, ImportKey(PROJECT, 5), envelope=BAD_QUERY))
+    assert store.writes == 0

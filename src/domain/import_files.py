@@ -1,0 +1,191 @@
+"""Reading what an import's last completed run kept: its files listing, page by page, and a kept file.
+
+Behind the same gate as every route (session, path, user, query, project, import), then, for a
+`github` import, the same access as a create: the App's installation must still cover the repository
+and its installer must still be linked to the user (403 otherwise), so access ends when GitHub takes
+it away. An import no run has completed yet has nothing to read (409).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.access import ImportKey
+from domain.context_policy import Category, SkipReason
+from domain.create_import import require_installation_covers
+from domain.errors import (
+    FilesChanged,
+    ImportNotFound,
+    KeptFileNotFound,
+    NothingImportedYet,
+    RepositoryNotCovered,
+    RequestRejected,
+)
+from domain.gate import Gate, Reads, accepted
+from domain.models import ProjectImport, SourceType, StoredImport
+from domain.ports import ImportStore
+from domain.source_paths import parse_github_repository
+
+MAX_FILES_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class FilesPosition:
+    """Where a page starts: after `offset` rows of the listing `listing` names (a cursor's content)."""
+
+    listing: str
+    offset: int
+
+
+@dataclass(frozen=True)
+class FilesQuery:
+    limit: int = MAX_FILES_PAGE
+    after: FilesPosition | None = None  # None: the first page
+
+
+@dataclass(frozen=True)
+class FilesPage:
+    commit_sha: str | None
+    rows: list[dict[str, Any]]
+    next_position: FilesPosition | None  # None on the last page
+
+
+@dataclass(frozen=True)
+class KeptText:
+    """A kept file: its blob SHA, and its bytes unless the client already holds that version."""
+
+    sha: str
+    content: bytes | None
+
+
+class SecretFindingRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line: int = Field(description="The line (from 1) the scanner found it on.")
+    kind: str = Field(description="The scanner's name for the kind of secret; the value is never recorded.")
+
+
+class ListedFileRow(BaseModel):
+    """One path of the imported tree, and why it was kept or not."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str = Field(description="The path in the repository, `/`-separated, without the archive's top folder.")
+    size: int = Field(description="Bytes, as the archive held the file (0 for a link).")
+    sha: str = Field(description="git's blob SHA-1 of the entry, as `git hash-object` gives it: a kept file's ETag.")
+    category: Category
+    language: str | None = Field(description="The file's language by its name (e.g. `python`, `markdown`).")
+    included: bool = Field(description="Whether the file was kept (its content can be read).")
+    skipped_reason: SkipReason | None = Field(description="Why it was not kept; null when included.")
+    secrets: list[SecretFindingRow] = Field(description="The secret scanner's findings (a `secret` skip).")
+
+
+class ImportFilesPage(BaseModel):
+    """The body of a files listing page."""
+
+    model_config = ConfigDict(frozen=True)
+
+    commit_sha: str | None = Field(description="The commit the listed tree came from.")
+    files: list[ListedFileRow]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class KeptContentReader(Protocol):
+    def listing_rows(self, prefix: str, offset: int, limit: int) -> list[dict[str, Any]]:
+        """Rows `offset` to `offset + limit` of the listing under the prefix, all of which exist."""
+        ...
+
+    def kept_sha(self, prefix: str, path: str) -> str | None:
+        """The blob SHA of the kept file at `path`; None when that path was not kept."""
+        ...
+
+    def kept_bytes(self, prefix: str, path: str) -> bytes:
+        """The kept file's bytes (its path was kept)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FilesCommand:
+    session_token: str | None
+    path: ImportKey | RequestRejected
+    query: FilesQuery | RequestRejected
+
+
+@dataclass(frozen=True)
+class FileCommand:
+    session_token: str | None
+    path: ImportKey | RequestRejected
+    file_path: str | RequestRejected
+    # If-None-Match: the versions the client holds (None: any version, `*`); none without the header.
+    unchanged_if: frozenset[str] | None = frozenset()
+    envelope: RequestRejected | None = None
+
+
+class ImportFiles:
+    def __init__(self, store: ImportStore, content: KeptContentReader) -> None:
+        self._store = store
+        self._content = content
+        self._gate = Gate(store)
+
+    def list_files(self, command: FilesCommand) -> FilesPage:
+        prefix, stored = self._readable(command.session_token, command.path, [command.query])
+        query = accepted(command.query)
+        listing = listing_name(prefix)
+        if query.after is not None and query.after.listing != listing:
+            raise FilesChanged
+        offset = query.after.offset if query.after else 0
+        # Never past the listing's end, which the import's summary knows: no request for a page that is not there.
+        total = _listed_files(stored.import_)
+        wanted = min(query.limit, total - offset)
+        rows = self._content.listing_rows(prefix, offset, wanted) if wanted > 0 else []
+        end = offset + len(rows)
+        more = end < total
+        return FilesPage(stored.import_.commit_sha, rows, FilesPosition(listing, end) if more else None)
+
+    def read_file(self, command: FileCommand) -> KeptText:
+        prefix, _ = self._readable(command.session_token, command.path, [command.file_path, command.envelope])
+        path = accepted(command.file_path)
+        sha = self._content.kept_sha(prefix, path)
+        if sha is None:
+            raise KeptFileNotFound
+        if command.unchanged_if is None or sha in command.unchanged_if:
+            return KeptText(sha, None)
+        return KeptText(sha, self._content.kept_bytes(prefix, path))
+
+    def _readable(
+        self, session_token: str | None, path: ImportKey | RequestRejected, parts: Sequence[object | RequestRejected]
+    ) -> tuple[str, StoredImport]:
+        """The content prefix of the import's last completed run, once every check has passed."""
+        project = path.project if isinstance(path, ImportKey) else path
+        reads = Reads(import_id=path.import_id) if isinstance(path, ImportKey) else Reads()
+        stored = self._gate.admit(session_token, project, parts, reads).facts.stored_import
+        if stored is None:
+            raise ImportNotFound
+        if stored.import_.source_type is SourceType.GITHUB:
+            self._require_github_access(stored.import_)
+        if stored.content_prefix is None:
+            raise NothingImportedYet
+        return stored.content_prefix, stored
+
+    def _require_github_access(self, stored: ProjectImport) -> None:
+        repository = parse_github_repository(stored.source_path)
+        if repository is None:  # stored only after validation
+            raise ValueError(f"not an owner/repo: {stored.source_path!r}")
+        installer = require_installation_covers(self._store.read_installation(repository), stored.source_path)
+        if self._store.read_github_link(installer) != stored.neptun_user_id:
+            raise RepositoryNotCovered(repository.full_name)
+
+
+def listing_name(prefix: str) -> str:
+    """What a cursor names its listing by: the run's prefix, shortened (a cursor stays small)."""
+    return hashlib.sha256(prefix.encode()).hexdigest()[:16]
+
+
+def _listed_files(stored: ProjectImport) -> int:
+    context = stored.context
+    return context.files + context.skipped_files if context is not None else 0
