@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from moto.dynamodb.models.table import StreamShard
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -25,6 +27,23 @@ def one_request_at_a_time(app: WSGIApplication) -> WSGIApplication:
 
     return serialized
 
+
+def _stream_shard_copy(shard: StreamShard, memo: dict[int, Any]) -> StreamShard:
+    """A copy of a table's stream for moto's transaction backup that shares the (never changed) records.
+
+    moto deep-copies every table a transaction names, to restore it if the transaction fails; with
+    the table's stream on, that copied every stream record ever written too, so each write cost more
+    than the last: 600 one-item transactions took 28.6 s with the stream, 10.8 s without, 13.2 s with
+    this (in process, this machine). A restore needs only the list of records as it was."""
+    copied = object.__new__(StreamShard)
+    memo[id(shard)] = copied
+    copied.__dict__.update(shard.__dict__)
+    copied.table = copy.deepcopy(shard.table, memo)
+    copied.items = list(shard.items)
+    return copied
+
+
+StreamShard.__deepcopy__ = _stream_shard_copy  # type: ignore[attr-defined]
 
 _SHUTDOWN_POLL_SECONDS = 0.02
 

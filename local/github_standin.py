@@ -66,10 +66,12 @@ class EmptyRepository(Exception):
 
 
 @dataclass(frozen=True)
-class Archive:
-    commit_sha: str
-    tar_gz: bytes
-    ref_name: str  # as GitHub's redirect names it: `refs/heads/main`, `refs/tags/v1`, or the commit
+class Commit:
+    """A ref as resolved: its commit, and its name as GitHub's redirect gives it (`refs/heads/main`,
+    `refs/tags/v1`, or the commit itself)."""
+
+    sha: str
+    ref_name: str
 
 
 class ServedRepository(Protocol):
@@ -77,8 +79,13 @@ class ServedRepository(Protocol):
 
     def default_branch(self) -> str: ...
 
-    def archive(self, ref: str | None) -> Archive | None:
-        """The archive at `ref` (None: the default branch), or None for a ref it does not have."""
+    def resolve(self, ref: str | None) -> Commit | None:
+        """The commit of `ref` (None: the default branch); None for a ref it does not have. Raises
+        EmptyRepository for a repository without a commit."""
+        ...
+
+    def archive(self, commit: Commit) -> bytes:
+        """The tar.gz of that commit in GitHub's layout."""
         ...
 
 
@@ -92,14 +99,18 @@ class ShippedRepository:
     def default_branch(self) -> str:
         return "main"
 
-    def archive(self, ref: str | None) -> Archive | None:
-        files = sorted(path for path in self.folder.rglob("*") if path.is_file())
-        contents = {path.relative_to(self.folder).as_posix(): path.read_bytes() for path in files}
-        commit = _content_commit(contents)
-        if ref not in (None, "main", "HEAD", "refs/heads/main", commit):
+    def resolve(self, ref: str | None) -> Commit | None:
+        sha = _content_commit(self._contents())
+        if ref not in (None, "main", "HEAD", "refs/heads/main", sha):
             return None
-        ref_name = commit if ref == commit else "refs/heads/main"
-        return Archive(commit, github_layout_archive(self.full_name, commit, contents), ref_name)
+        return Commit(sha, sha if ref == sha else "refs/heads/main")
+
+    def archive(self, commit: Commit) -> bytes:
+        return github_layout_archive(self.full_name, commit.sha, self._contents())
+
+    def _contents(self) -> dict[str, bytes]:
+        files = sorted(path for path in self.folder.rglob("*") if path.is_file())
+        return {path.relative_to(self.folder).as_posix(): path.read_bytes() for path in files}
 
 
 @dataclass
@@ -113,7 +124,7 @@ class GitRepository:
         branch = self._git("symbolic-ref", "--short", "HEAD")
         return branch.decode().strip() if branch else "main"
 
-    def archive(self, ref: str | None) -> Archive | None:
+    def resolve(self, ref: str | None) -> Commit | None:
         if not self._git("rev-list", "-n", "1", "--all"):
             raise EmptyRepository
         if ref is not None and ref.startswith("-"):
@@ -121,12 +132,14 @@ class GitRepository:
         resolved = self._git("rev-parse", "--verify", "--quiet", f"{ref or 'HEAD'}^{{commit}}")
         if not resolved:
             return None
-        commit = resolved.decode().strip()
+        sha = resolved.decode().strip()
+        full_ref = self._git("rev-parse", "--symbolic-full-name", ref or "HEAD").decode().strip()
+        return Commit(sha, full_ref or sha)
+
+    def archive(self, commit: Commit) -> bytes:
         owner, name = self.full_name.split("/")
         # A commit (not a tree): git writes its id into the pax global header, as GitHub's archives carry it.
-        tar_gz = self._git("archive", "--format=tar.gz", f"--prefix={owner}-{name}-{commit[:7]}/", commit)
-        full_ref = self._git("rev-parse", "--symbolic-full-name", ref or "HEAD").decode().strip()
-        return Archive(commit, tar_gz, full_ref or commit) if tar_gz else None
+        return self._git("archive", "--format=tar.gz", f"--prefix={owner}-{name}-{commit.sha[:7]}/", commit.sha)
 
     def _git(self, *arguments: str) -> bytes:
         """git's output, empty when it fails (an unknown ref, an empty repository)."""
@@ -208,6 +221,7 @@ class GithubStandIn:
     codeload_port: int = 0
     tokens: dict[str, IssuedToken] = field(default_factory=dict)
     _servers: list[ThreadingHTTPServer] = field(default_factory=list)
+    _serving: bool = False
 
     @property
     def api_url(self) -> str:
@@ -223,11 +237,14 @@ class GithubStandIn:
             server = ThreadingHTTPServer((self.host, port), _handler(answer))
             server.daemon_threads = True
             self._servers.append(server)
+        for server in self._servers:  # only once both ports are bound: a port in use starts nothing
             threading.Thread(target=server.serve_forever, name="github-stand-in", daemon=True).start()
+        self._serving = True
 
     def stop(self) -> None:
         for server in self._servers:
-            server.shutdown()
+            if self._serving:
+                server.shutdown()
             server.server_close()
 
     # The API host.
@@ -328,12 +345,12 @@ class GithubStandIn:
         if repository is None:
             return _message(404, "Not Found")
         try:
-            archive = repository.archive(ref)
+            commit = repository.resolve(ref)
         except EmptyRepository:
             return _message(409, "Repository is empty.")
-        if archive is None:
+        if commit is None:
             return _message(404, "Not Found")
-        location = f"{self.codeload_url}/{repository.full_name}/legacy.tar.gz/{quote(archive.ref_name, safe='/')}"
+        location = f"{self.codeload_url}/{repository.full_name}/legacy.tar.gz/{quote(commit.ref_name, safe='/')}"
         if authorization:
             location += f"?token={secrets.token_urlsafe(24)}"
         return Response(302, {"Location": location, "Content-Length": "0", "Content-Type": "text/html;charset=utf-8"})
@@ -360,22 +377,20 @@ class GithubStandIn:
             return _message(404, "Not Found")
         ref = unquote(match.group(3))
         try:
-            archive = repository.archive(None if ref == "HEAD" else ref)
+            commit = repository.resolve(None if ref == "HEAD" else ref)
         except EmptyRepository:
-            archive = None
-        if archive is None:
+            commit = None
+        tar_gz = repository.archive(commit) if commit is not None else b""
+        if commit is None or not tar_gz:
             return _message(404, "Not Found")
-        filename = f"{repository.full_name.replace('/', '-')}-{archive.commit_sha[:7]}.tar.gz"
-        return Response(
-            200,
-            {
-                "Content-Type": "application/x-gzip",
-                "Content-Disposition": f"attachment; filename={filename}",
-                "ETag": f'"{archive.commit_sha[:32]}"',
-                "Content-Length": str(len(archive.tar_gz)),
-            },
-            archive.tar_gz,
-        )
+        filename = f"{repository.full_name.replace('/', '-')}-{commit.sha[:7]}.tar.gz"
+        headers = {
+            "Content-Type": "application/x-gzip",
+            "Content-Disposition": f"attachment; filename={filename}",
+            "ETag": f'"{commit.sha[:32]}"',
+            "Content-Length": str(len(tar_gz)),
+        }
+        return Response(200, headers, tar_gz)
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def _invoke_each(
             seed_demo_data(client)
             seed_demo_import(client)
         with contextlib.redirect_stdout(sys.stderr):  # EMF metric lines, printed by Powertools
-            response = lambda_handler(event, LocalLambdaContext())
+            response = lambda_handler(event, LocalLambdaContext.of(route.function_id))
         if len(events) == 1:
             print(json.dumps(response, indent=2, ensure_ascii=False))
         else:

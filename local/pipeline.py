@@ -37,10 +37,15 @@ class LocalPipeline:
     table: str = "DataTable"
     region: str = "us-east-1"
     _iterators: dict[str, str | None] = field(default_factory=dict)
+    _stream_arn: str | None = None
 
     def pump_stream(self) -> int:
         """Hands every stream record not handed yet to the outbox; returns how many there were."""
-        stream_arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+        if self._stream_arn is None:  # asked once: a table's stream keeps its ARN while it is on
+            self._stream_arn = self.dynamodb.describe_table(TableName=self.table)["Table"].get("LatestStreamArn")
+        stream_arn = self._stream_arn
+        if stream_arn is None:
+            return 0  # a table made without its stream (an external DynamoDB's): nothing is imported
         handed = 0
         for shard in self.streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
             handed += self._pump_shard(stream_arn, shard["ShardId"])
@@ -58,7 +63,8 @@ class LocalPipeline:
             if not records:
                 self._iterators[shard_id] = page.get("NextShardIterator", iterator)
                 break
-            failures = self.outbox({"Records": records}, LocalLambdaContext())["batchItemFailures"]
+            batch = {"Records": records}
+            failures = self.outbox(batch, LocalLambdaContext.of("ImportOutboxFunction"))["batchItemFailures"]
             if failures:  # Lambda retries from the first failed record; so does this, on the next pump
                 break
             handed += len(records)
@@ -71,7 +77,8 @@ class LocalPipeline:
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"], WaitTimeSeconds=0
         ).get("Messages", [])
         for message in received:
-            failures = self.worker({"Records": [_sqs_record(message, self.region)]}, LocalLambdaContext())
+            job = {"Records": [_sqs_record(message, self.region)]}
+            failures = self.worker(job, LocalLambdaContext.of("ImportWorkerFunction"))
             if not failures["batchItemFailures"]:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(received)

@@ -4,7 +4,8 @@ when Java 17+ is there, else moto; DYNAMODB=local|moto forces one: local/dynamod
 Each HTTP request becomes the API Gateway HTTP API 2.0 event production receives and goes through the
 `lambda_handler` of the function template.yaml routes it to; there is no second code path. Settings: PORT (API, 3000),
 DYNAMODB_PORT (embedded DynamoDB, 8000), DYNAMODB_HOST (its address, 127.0.0.1), DYNAMODB_ENDPOINT_URL
-(use that DynamoDB instead; then nothing is embedded or seeded unless SEED_DEMO_DATA=1).
+(use that DynamoDB instead; then nothing is embedded, seeded or imported unless SEED_DEMO_DATA=1). The
+import pipeline, its S3, SQS and GitHub stand-in and their settings: local/importing.py.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_IMPORT, DEMO_PROJECT_ID, DEMO_U
 from local.docs_page import DOCS_PATH, docs_answer
 from local.dynamodb_backend import DESCRIPTION, Backend, LocalDynamoDB, chosen_backend
 from local.dynamodb_backend import embedded as embedded_dynamodb
+from local.importing import LocalImporting
 from local.lambda_context import LocalLambdaContext
 from local.settings import (
     DEFAULT_API_PORT,
@@ -39,6 +41,7 @@ from local.settings import (
     configure_handler_environment,
     local_dynamodb_client,
     local_webhook_secret,
+    use_placeholder_credentials,
 )
 from local.tables import create_tables
 from local.template import Route, http_api_routes
@@ -96,7 +99,7 @@ class LocalApi:
                     source_ip=client_ip,
                 )
                 with self._one_at_a_time[route.function_id]:
-                    result = lambda_handler(event, LocalLambdaContext())
+                    result = lambda_handler(event, LocalLambdaContext.of(route.function_id))
                 return _http_response(result)
         # What API Gateway answers for a route it does not have.
         return 404, [("content-type", "application/json")], b'{"message":"Not Found"}'
@@ -198,7 +201,13 @@ def escaped(text: str) -> str:
     return "".join(character if character.isprintable() else ascii(character)[1:-1] for character in text)
 
 
-def banner(settings: LocalSettings, token: str | None, backend: Backend | None, tables: list[str]) -> str:
+def banner(
+    settings: LocalSettings,
+    token: str | None,
+    backend: Backend | None,
+    tables: list[str],
+    importing: list[str] | None = None,
+) -> str:
     base_url = f"http://127.0.0.1:{settings.api_port}"
     source = f"{DESCRIPTION[backend]}; tables from template.yaml: {', '.join(tables)}" if backend else "external"
     lines = [
@@ -207,6 +216,7 @@ def banner(settings: LocalSettings, token: str | None, backend: Backend | None, 
         f"  OpenAPI:   {base_url}{OPENAPI_PATH}  (try it in a browser: {base_url}{DOCS_PATH})",
         f"  DynamoDB:  {settings.dynamodb_endpoint}  ({source})",
         f"  Webhook:   {base_url}{WEBHOOK_PATH}  (GitHub App deliveries; secret: {_secret_shown()})",
+        *(importing or []),
     ]
     if token:
         path = f"/api/users/{DEMO_USER_ID}/projects/{DEMO_PROJECT_ID}/resources/imports"
@@ -270,14 +280,14 @@ def _port_in_use(error: OSError, port: int, variable: str) -> SystemExit:
 def main() -> None:
     """Serves until Ctrl-C, which ends it cleanly at any moment: also while DynamoDB starts, tables
     are created or the demo data is seeded (local/run.py covers the imports before this)."""
-    started: list[LocalDynamoDB] = []
+    started: list[LocalDynamoDB | LocalImporting] = []
     try:
         _serve(LocalSettings.from_environment(), started)
     except KeyboardInterrupt:
         print("\nStopping.", file=sys.stderr)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
-        for embedded in started:
+        for embedded in reversed(started):  # the pipeline before the DynamoDB it polls
             embedded.stop()
     # Everything is closed and written. Skip the interpreter's teardown: after a burst on moto (which
     # copies the whole table on every transaction) it spends many seconds collecting that garbage.
@@ -286,8 +296,9 @@ def main() -> None:
     os._exit(0)
 
 
-def _serve(settings: LocalSettings, started: list[LocalDynamoDB]) -> None:
-    """Starts DynamoDB (recorded in `started` first, for the cleanup) and serves until Ctrl-C."""
+def _serve(settings: LocalSettings, started: list[LocalDynamoDB | LocalImporting]) -> None:
+    """Starts DynamoDB, S3, SQS and GitHub (each recorded in `started` first, for the cleanup), the
+    import pipeline, and serves until Ctrl-C."""
     embedded, backend = None, None
     if not settings.external_dynamodb:
         backend, notice = chosen_backend()
@@ -305,17 +316,24 @@ def _serve(settings: LocalSettings, started: list[LocalDynamoDB]) -> None:
         if embedded:
             started.append(embedded)
             embedded.start()
-        configure_handler_environment(settings.dynamodb_endpoint)
+        use_placeholder_credentials()
+        importing = LocalImporting()
+        started.append(importing)
+        client = local_dynamodb_client(settings.dynamodb_endpoint)
+        configure_handler_environment(settings.dynamodb_endpoint, importing.start(client))
         token = None
         tables: list[str] = []
         if embedded or settings.seed_external:
-            client = local_dynamodb_client(settings.dynamodb_endpoint)
-            tables = create_tables(client)
+            tables = create_tables(client, streams=True)  # the stream is the pipeline's outbox, as on AWS
             token = seed_demo_data(client)
             seed_demo_import(client)
         # The handler modules are imported only now that their environment is set.
         api_server.RequestHandlerClass = request_handler_for(LocalApi(http_api_routes(), demo_token=token))
-        print(banner(settings, token, backend, tables), flush=True)
+        if embedded or settings.seed_external:
+            # Only the make run that made the tables imports: another one sharing them (tests do)
+            # would poll the same stream and queue each run twice.
+            importing.start_polling(client, client.meta.region_name)
+        print(banner(settings, token, backend, tables, importing.banner_lines()), flush=True)
         api_server.serve_forever()
     finally:
         api_server.server_close()

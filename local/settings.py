@@ -19,6 +19,7 @@ LOCAL_REGION = "us-east-1"  # the region the local runtime uses unless AWS_DEFAU
 # `make webhook` signs with the same. A local demo value: never the secret of a real GitHub App.
 DEMO_WEBHOOK_SECRET = "local-demo-webhook-secret"  # noqa: S105
 DEFAULT_API_PORT = 3000
+LOCAL_READ_TIMEOUT = "10"
 _PLACEHOLDER_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": LOCAL_REGION}
 
 
@@ -48,20 +49,29 @@ class LocalSettings:
         return f"http://{host}:{self.dynamodb_port}"
 
 
-def configure_handler_environment(dynamodb_endpoint: str) -> None:
+def use_placeholder_credentials() -> None:
+    """Any credentials and a region, unless the environment has its own: local AWS stand-ins need some."""
+    for name, value in _PLACEHOLDER_AWS.items():
+        os.environ.setdefault(name, value)
+
+
+def configure_handler_environment(dynamodb_endpoint: str, importing: dict[str, str] | None = None) -> None:
     """Set what the Lambda runtime would: the template's variables, pointed at the given DynamoDB.
 
     Must run before any handler module is imported, since each reads its settings on import. One local
-    process serves every function, so it gets the union of their environments.
+    process serves every function, so it gets the union of their environments. `importing` points the
+    import pipeline's functions at make run's S3, SQS and GitHub (local/importing.py).
     """
-    for name, value in _PLACEHOLDER_AWS.items():
-        os.environ.setdefault(name, value)
+    use_placeholder_credentials()
     os.environ.update(
         every_function_environment()
         | {
             "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
+            # A local DynamoDB may queue requests far longer than DynamoDB (composition.py says why).
+            "DYNAMODB_READ_TIMEOUT_SECONDS": os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", LOCAL_READ_TIMEOUT),
         }
         | local_webhook_environment()
+        | (importing or {})
     )
 
 

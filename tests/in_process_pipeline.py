@@ -53,13 +53,14 @@ def in_process_pipeline(
     codeload_url: str,
     app_key: str,
     app_id: str = "Iv23liPipelineTest",
+    s3: S3Client | None = None,
 ) -> LocalPipeline:
     """The outbox and the worker on moto (the data table made again with its stream, the demo data in it,
     a bucket and a queue), the worker talking to this GitHub as this App."""
     dynamodb.delete_table(TableName="DataTable")
     create_tables(dynamodb, streams=True)  # the template's stream (the other tests' tables go without)
     seed_demo_data(dynamodb)
-    s3: S3Client = boto3.client("s3")
+    s3 = s3 or boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     sqs: SQSClient = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="jobs")["QueueUrl"]

@@ -17,10 +17,11 @@ if TYPE_CHECKING:
 
 # Standard retry mode retries throttling, 5xx and connection errors with backoff. Three attempts of
 # at most 1 s to connect and 2 s to read fit inside the function's 12 s timeout (template.yaml).
+DYNAMODB_READ_TIMEOUT_SECONDS = 2
 DYNAMODB_CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=1,
-    read_timeout=2,
+    read_timeout=DYNAMODB_READ_TIMEOUT_SECONDS,
     tcp_keepalive=True,
 )
 
@@ -43,13 +44,18 @@ class Settings:
     sessions_table: str
     data_table: str
     dynamodb_endpoint_url: str | None  # None: the region's DynamoDB endpoint
+    # Only make run sets another: moto answers one request at a time, copying a whole table for each
+    # transaction, so under a local load test its answers queue for longer than DynamoDB's ever take.
+    dynamodb_read_timeout_seconds: float = DYNAMODB_READ_TIMEOUT_SECONDS
 
     @classmethod
     def from_environment(cls) -> Settings:
+        read_timeout = os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "").strip()
         return cls(
             sessions_table=_required("SESSIONS_TABLE_NAME"),
             data_table=_required("DATA_TABLE_NAME"),
             dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL", "").strip() or None,
+            dynamodb_read_timeout_seconds=float(read_timeout) if read_timeout else DYNAMODB_READ_TIMEOUT_SECONDS,
         )
 
 
@@ -61,7 +67,10 @@ def _required(name: str) -> str:
 
 
 def dynamodb_client(settings: Settings) -> DynamoDBClient:
-    return boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=DYNAMODB_CLIENT_CONFIG)
+    config = DYNAMODB_CLIENT_CONFIG
+    if settings.dynamodb_read_timeout_seconds != DYNAMODB_READ_TIMEOUT_SECONDS:
+        config = config.merge(Config(read_timeout=settings.dynamodb_read_timeout_seconds))
+    return boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=config)
 
 
 def import_store(settings: Settings, client: DynamoDBClient) -> DynamoDBImportStore:

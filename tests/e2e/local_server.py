@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import queue
 import signal
@@ -11,9 +12,11 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "Ctrl-C stops it."
@@ -54,7 +57,9 @@ def free_port() -> int:
 
 def local_environment(**overrides: str) -> dict[str, str]:
     environment = {
-        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "DYNAMODB_", "PORT"))
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "DYNAMODB_", "PORT", "LOCAL_", "NEPTUN_GITHUB_", "GITHUB_APP_"))
     }
     environment["PYTHONPATH"] = f"{ROOT / 'src'}{os.pathsep}{ROOT}"
     return environment | overrides
@@ -78,6 +83,7 @@ class LocalServer:
     process: subprocess.Popen[str]
     api_port: int
     dynamodb_port: int
+    more_ports: dict[str, int]  # LOCAL_AWS_PORT, LOCAL_GITHUB_PORT, LOCAL_CODELOAD_PORT
     banner: list[str] = field(default_factory=list)
     stdout_lines: list[str] = field(default_factory=list)  # everything, the banner and the handler's logs
     stderr_lines: list[str] = field(default_factory=list)
@@ -107,6 +113,25 @@ class LocalServer:
             if not line.rstrip().endswith("\\"):
                 break
         return "\n".join(lines)
+
+    def import_path(self, import_id: int) -> str:
+        return f"/api/users/1/projects/789/resources/imports/{import_id}"
+
+    def get_json(self, path: str) -> Any:
+        request = urllib.request.Request(
+            self.base_url + path, headers={"Cookie": f"neptun-session={self.session_token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.load(answer)
+
+    def import_when_done(self, import_id: int, timeout: float = 60) -> dict[str, Any]:
+        """The import once its run ended (`completed` or `failed`): the local pipeline runs in the background."""
+        deadline = time.monotonic() + timeout
+        while True:
+            shown: dict[str, Any] = self.get_json(self.import_path(import_id))["import"]
+            if shown["status"] in {"completed", "failed"} or time.monotonic() > deadline:
+                return shown
+            time.sleep(0.2)
 
     def keep_stderr_line(self, line: str) -> None:
         with self._stderr_arrived:
@@ -144,15 +169,22 @@ def start_local_server(
     """`settings` are further environment variables, e.g. DYNAMODB_ENDPOINT_URL to share a DynamoDB."""
     api_port = api_port or free_port()
     dynamodb_port = dynamodb_port or free_port()
+    # make run's S3 and SQS and its GitHub stand-in, on free ports of this worker's block too.
+    more_ports = {name: free_port() for name in ("LOCAL_AWS_PORT", "LOCAL_GITHUB_PORT", "LOCAL_CODELOAD_PORT")}
     process = subprocess.Popen(
         [sys.executable, "-m", "local.run"],
         cwd=ROOT,
-        env=local_environment(PORT=str(api_port), DYNAMODB_PORT=str(dynamodb_port), **settings),
+        env=local_environment(
+            PORT=str(api_port),
+            DYNAMODB_PORT=str(dynamodb_port),
+            **{name: str(port) for name, port in more_ports.items()},
+            **settings,
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    server = LocalServer(process, api_port, dynamodb_port)
+    server = LocalServer(process, api_port, dynamodb_port, more_ports)
     ready: queue.Queue[str | None] = queue.Queue()
 
     def keep_stdout(line: str) -> None:

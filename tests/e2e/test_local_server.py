@@ -89,6 +89,9 @@ def test_the_readme_shows_the_banner_make_run_prints(server: LocalServer) -> Non
     expected = [
         line.replace("http://127.0.0.1:3000", server.base_url)
         .replace("http://127.0.0.1:8000", server.dynamodb_endpoint)
+        .replace("http://127.0.0.1:4566", f"http://127.0.0.1:{server.more_ports['LOCAL_AWS_PORT']}")
+        .replace("http://127.0.0.1:3001", f"http://127.0.0.1:{server.more_ports['LOCAL_GITHUB_PORT']}")
+        .replace("http://127.0.0.1:3002", f"http://127.0.0.1:{server.more_ports['LOCAL_CODELOAD_PORT']}")
         .replace("  make webhook ", f"  PORT={server.api_port} make webhook ")
         for line in shown
     ]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
 import tarfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from local import records
 from local.github_standin import DEMO_REPOSITORY_FOLDER, GithubStandIn, new_app_key, served_repositories
 from s3_store.content import S3ContentReader
 from tests.api_client import GITHUB_IMPORT, call, import_path, post_imports
+from tests.git_repositories import commit, git, new_repository
 from tests.github_replay import header_map, recording
 from tests.in_process_pipeline import BUCKET, in_process_pipeline
 
@@ -40,30 +40,11 @@ HTTP = urllib3.PoolManager(retries=urllib3.Retry(total=0, redirect=0, raise_on_r
 LARGE = b"# generated\n" + b"x = 1\n" * (1024 * 1024 // 6)
 
 
-def git(repository: Path, *arguments: str) -> str:
-    identity = ["-c", "user.name=Neptun Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"]
-    finished = subprocess.run(
-        ["git", *identity, "-C", str(repository), *arguments], capture_output=True, text=True, check=True
-    )
-    return finished.stdout.strip()
-
-
-def commit(repository: Path, files: dict[str, bytes], message: str) -> str:
-    for path, content in files.items():
-        (repository / path).parent.mkdir(parents=True, exist_ok=True)
-        (repository / path).write_bytes(content)
-    git(repository, "add", "--all")
-    git(repository, "commit", "--quiet", "-m", message)
-    return git(repository, "rev-parse", "HEAD")
-
-
 @pytest.fixture
 def local_repository(tmp_path: Path) -> Path:
     """A git repository as a user's own: a manifest, a Dockerfile, a workflow, a README, a binary, a large
     file and a planted secret."""
-    repository = tmp_path / "app"
-    repository.mkdir()
-    git(repository, "init", "--quiet")
+    repository = new_repository(tmp_path / "app")
     commit(
         repository,
         {
@@ -83,9 +64,7 @@ def local_repository(tmp_path: Path) -> Path:
 @pytest.fixture
 def standin(dynamodb: DynamoDBClient, local_repository: Path) -> Iterator[GithubStandIn]:
     store = DynamoDBImportStore(dynamodb, records.SESSIONS_TABLE, records.DATA_TABLE)
-    empty = local_repository.parent / "empty"
-    empty.mkdir()
-    git(empty, "init", "--quiet")
+    empty = new_repository(local_repository.parent / "empty")
     setting = f"octo-local/app={local_repository}, octo-local/empty={empty}"
     standing = GithubStandIn(served_repositories(setting), store.read_installation)
     standing.start()

@@ -17,11 +17,13 @@ from local.lambda_context import LocalLambdaContext
 from local.pipeline import LocalPipeline
 from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, call, import_path, post_imports, stored_import_item
 from tests.archives import COMMIT, github_archive
+from tests.conftest import RequestCounter
 from tests.github_replay import Answer, ReplayedGithub
-from tests.in_process_pipeline import BUCKET, INSTALLATION_ID, REPOSITORY, as_function
+from tests.in_process_pipeline import BUCKET, INSTALLATION_ID, KEY_PEM, REPOSITORY, as_function, in_process_pipeline
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
 
 pytestmark = pytest.mark.usefixtures("demo_token")
 PARTITION = {"S": "USER#1#PROJECT#789"}
@@ -228,3 +230,58 @@ def test_a_rate_limit_defers_the_import_and_queues_it_for_githubs_reset(
     assert item["run_error"]["M"]["code"] == {"S": "rate_limited"}
     attributes = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_a_rate_limited_import_resumes_at_githubs_reset_and_completes(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, github: ReplayedGithub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tarball = ("GET", "/repos/username/repository/tarball")
+    redirect = github.api.answers[tarball]
+    reset = int(datetime.now(UTC).timestamp()) + 600
+    github.api.answers[tarball] = Answer(
+        403, [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", str(reset))], b'{"message": "API rate limit"}'
+    )
+    import_id = created(GITHUB_IMPORT)
+    pipeline.run_until_idle()
+    deferred = call("GET", import_path(import_id)).json()["import"]
+    assert (deferred["status"], deferred["error"]["code"]) == ("pending", "rate_limited")
+    github.api.answers[tarball] = redirect  # GitHub's limit has reset
+    monkeypatch.setattr(import_worker, "utc_now", lambda: datetime.fromtimestamp(reset + 1, UTC))
+
+    # The delayed job, once its delay is over (SQS holds it until then; here it is handed over at once).
+    assert invoke_worker(sqs_event(job_body(dynamodb, import_id, not_before=deferred["error"]["retry_at"]))) == []
+
+    resumed = call("GET", import_path(import_id)).json()["import"]
+    assert (resumed["status"], resumed["commit_sha"], resumed["error"]) == ("completed", COMMIT, None)
+
+
+def test_an_import_costs_three_github_requests_whatever_its_size_and_a_fixed_few_dynamodb_and_s3_ones(
+    dynamodb: DynamoDBClient, github: ReplayedGithub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3: S3Client = boto3.client("s3")
+    s3_requests, dynamodb_requests = RequestCounter(), RequestCounter()
+    s3.meta.events.register("request-created.s3", s3_requests)
+    running = in_process_pipeline(
+        dynamodb, monkeypatch, api_url=github.api.url, codeload_url=github.codeload.url, app_key=KEY_PEM, s3=s3
+    )
+    imports = [created(GITHUB_IMPORT) for _ in range(2)]
+    running.pump_stream()
+    s3_requests.operations.clear()
+    dynamodb.meta.events.register("request-created.dynamodb", dynamodb_requests)
+    try:
+        running.pump_queue()
+    finally:
+        dynamodb.meta.events.unregister("request-created.dynamodb", dynamodb_requests)
+
+    assert all(stored_import_item(dynamodb, number)["run_status"] == {"S": "completed"} for number in imports)
+    # The token (once: the second run reuses it), the tarball's redirect, the archive.
+    assert [(method, path) for method, path, _ in github.api.received] == [
+        ("POST", f"/app/installations/{INSTALLATION_ID}/access_tokens"),
+        ("GET", "/repos/username/repository/tarball"),
+        ("GET", "/repos/username/repository/tarball"),
+    ]
+    assert len(github.codeload.received) == 2
+    # Each run: the claim (a read, then the write), the installation, the outcome.
+    assert dynamodb_requests.operations == ["GetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"] * 2
+    # Each run: one PUT per kept file (2 of the 3), then the listing, kept.json and the manifest.
+    assert s3_requests.operations == ["PutObject"] * 5 * 2

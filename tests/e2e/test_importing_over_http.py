@@ -1,0 +1,140 @@
+"""Imports that import, over HTTP on `make run` (on moto and on DynamoDB Local: the suite runs tests/e2e on
+both): a user's own git repository through the GitHub stand-in, the demo repository, a public URL, a
+missing repository, and a new commit after a refresh."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local import records
+from local.demo import DEMO_IMPORT
+from local.settings import LOCAL_REGION, local_dynamodb_client
+from tests.e2e.local_server import LocalServer, start_local_server
+from tests.git_repositories import commit, git, new_repository
+
+LARGE = b"# generated\n" + b"x = 1\n" * (1024 * 1024 // 6)
+README = "# App\n\nCafé ☕, and a line that ends in CRLF\r\n".encode()
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = new_repository(tmp_path_factory.mktemp("own") / "app")
+    commit(
+        folder,
+        {
+            "package.json": b'{"name": "app", "scripts": {"test": "vitest"}}\n',
+            "Dockerfile": b"FROM node:22-slim\n",
+            ".github/workflows/ci.yml": b"on: push\njobs: {}\n",
+            "README.md": README,
+            "docs/logo.md": b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+            "docs/generated.md": LARGE,
+            "docs/deploy.md": b'aws_access_key_id = "AKIAIOSFODNN7EXAMPLE"\n',
+        },
+        "first",
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(repository: Path) -> Iterator[LocalServer]:
+    running = start_local_server(LOCAL_GITHUB_REPOSITORIES=f"octo-local/app={repository}")
+    # As `make admin ARGS='installation --user 1 --account octo-local --repositories app missing'` does.
+    client = local_dynamodb_client(running.dynamodb_endpoint, LOCAL_REGION)
+    records.put_installation(client, 1, "octo-local", ["app", "missing"])
+    yield running
+    assert running.stop() == 0
+
+
+def send(server: LocalServer, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        server.base_url + path,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Cookie": f"neptun-session={server.session_token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()
+
+
+def created(server: LocalServer, body: dict[str, Any]) -> dict[str, Any]:
+    status, answer = send(server, "POST", "/api/users/1/projects/789/resources/imports", body)
+    assert status == 201, answer
+    shown: dict[str, Any] = json.loads(answer)["import"]
+    assert shown["status"] == "pending"
+    return server.import_when_done(shown["id"])
+
+
+def github_import(path: str, **more: Any) -> dict[str, Any]:
+    return {"source_type": "github", "source_path": path, "title": "Own"} | more
+
+
+def listing(server: LocalServer, import_id: int) -> dict[str, dict[str, Any]]:
+    rows = server.get_json(f"{server.import_path(import_id)}/files")["files"]
+    return {row["path"]: row for row in rows}
+
+
+def test_an_own_repository_imports_its_head_with_the_policys_verdict_on_each_file(
+    server: LocalServer, repository: Path
+) -> None:
+    shown = created(server, github_import("octo-local/app"))
+
+    assert (shown["status"], shown["commit_sha"]) == ("completed", git(repository, "rev-parse", "HEAD"))
+    rows = listing(server, shown["id"])
+    kept = {path: row["category"] for path, row in rows.items() if row["included"]}
+    assert kept == {
+        "package.json": "package_manager",
+        "Dockerfile": "runtime",
+        ".github/workflows/ci.yml": "build_tool",
+        "README.md": "documentation",
+    }
+    skipped = {path: row["skipped_reason"] for path, row in rows.items() if not row["included"]}
+    assert skipped == {"docs/logo.md": "binary", "docs/generated.md": "too_large", "docs/deploy.md": "secret"}
+    status, content = send(server, "GET", f"{server.import_path(shown['id'])}/files/README.md")
+    assert (status, content) == (200, README)
+
+
+def test_a_new_commit_and_a_refresh_give_the_new_sha_and_content(server: LocalServer, repository: Path) -> None:
+    first = created(server, github_import("octo-local/app"))
+    newer = commit(repository, {"README.md": b"# App, the second commit\n"}, "second")
+
+    status, answer = send(server, "POST", f"{server.import_path(first['id'])}/refresh")
+    assert (status, json.loads(answer)["import"]["status"]) == (202, "pending")
+    refreshed = server.import_when_done(first["id"])
+
+    assert (refreshed["status"], refreshed["commit_sha"]) == ("completed", newer)
+    assert send(server, "GET", f"{server.import_path(first['id'])}/files/README.md")[1] == b"# App, the second commit\n"
+
+
+def test_a_missing_repository_fails_not_found_or_no_access(server: LocalServer) -> None:
+    shown = created(server, github_import("octo-local/missing"))
+
+    assert (shown["status"], shown["error"]["code"]) == ("failed", "not_found_or_no_access")
+    assert send(server, "GET", f"{server.import_path(shown['id'])}/files")[0] == 409
+
+
+def test_a_public_repository_url_imports_without_the_app(server: LocalServer, repository: Path) -> None:
+    shown = created(
+        server, {"source_type": "public_github_repository_url", "source_path": "https://github.com/octo-local/app"}
+    )
+
+    assert (shown["status"], shown["commit_sha"]) == ("completed", git(repository, "rev-parse", "HEAD"))
+
+
+def test_the_demo_import_is_completed_with_the_demo_repositorys_files(server: LocalServer) -> None:
+    shown = server.import_when_done(DEMO_IMPORT.id)
+
+    assert shown["status"] == "completed"
+    rows = listing(server, DEMO_IMPORT.id)
+    assert rows["package.json"]["included"]
+    assert rows["docs/deploy.md"]["skipped_reason"] == "secret"
+    assert rows["README.pdf"]["skipped_reason"] == "binary"
