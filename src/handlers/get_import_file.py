@@ -62,7 +62,10 @@ _ENTITY_TAG = re.compile(r'\s*(?:W/)?"([\x21\x23-\x7e]*)"\s*')
             "description": "The file's text.",
             "headers": {
                 "ETag": {"description": "git's blob SHA of the file, quoted.", "schema": {"type": "string"}},
-                "Cache-Control": {"description": "`private, no-cache`: revalidate with If-None-Match."},
+                "Cache-Control": {
+                    "description": "`private, no-cache`: revalidate with If-None-Match.",
+                    "schema": {"type": "string"},
+                },
             },
             "content": {TEXT: {"schema": {"type": "string"}}},
         },
