@@ -163,14 +163,20 @@ class LocalServer:
         return self.process.returncode
 
 
+def server_ports() -> dict[str, str]:
+    """Free ports of this worker's block for every port `make run` binds (PORT, DYNAMODB_PORT, and its
+    S3 and SQS and GitHub stand-in's), as environment variables."""
+    names = ("PORT", "DYNAMODB_PORT", "LOCAL_AWS_PORT", "LOCAL_GITHUB_PORT", "LOCAL_CODELOAD_PORT")
+    return {name: str(free_port()) for name in names}
+
+
 def start_local_server(
     api_port: int | None = None, dynamodb_port: int | None = None, timeout: float = 90, **settings: str
 ) -> LocalServer:
     """`settings` are further environment variables, e.g. DYNAMODB_ENDPOINT_URL to share a DynamoDB."""
     api_port = api_port or free_port()
     dynamodb_port = dynamodb_port or free_port()
-    # make run's S3 and SQS and its GitHub stand-in, on free ports of this worker's block too.
-    more_ports = {name: free_port() for name in ("LOCAL_AWS_PORT", "LOCAL_GITHUB_PORT", "LOCAL_CODELOAD_PORT")}
+    more_ports = {name: int(port) for name, port in server_ports().items() if name.startswith("LOCAL_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "local.run"],
         cwd=ROOT,

@@ -23,9 +23,9 @@ from local.server import request_handler_for
 from tests.e2e.local_server import (
     ROOT,
     LocalServer,
-    free_port,
     local_environment,
     run_in_repository,
+    server_ports,
     start_local_server,
 )
 
@@ -366,22 +366,40 @@ def test_a_common_mistake_with_a_tool_is_one_line_and_a_failure(command: list[st
     assert error in result.stderr, result.stderr
 
 
-# From the interpreter's start: while the modules load, while DynamoDB starts, while the tables are
-# made and the demo data seeded, and while serving. Every moment must end the same way, so wherever a
-# busy machine puts each of these, the assertion holds.
-@pytest.mark.parametrize("seconds", [0.05, 0.5, 1.2, 2.5, 5.0])
-def test_ctrl_c_at_any_moment_of_starting_ends_cleanly(seconds: float) -> None:
+# While the modules load, while DynamoDB starts, while the tables are made and the demo data seeded,
+# and while serving. Every moment must end the same way, so wherever a busy machine puts each of
+# these, the assertion holds. The first moment is the first third-party module's load, not a time:
+# a SIGINT that comes before the interpreter has made its standard streams ends it with CPython's own
+# fatal error, which no code of ours runs early enough to prevent.
+@pytest.mark.parametrize("seconds", [None, 0.5, 1.2, 2.5, 5.0])
+def test_ctrl_c_at_any_moment_of_starting_ends_cleanly(seconds: float | None) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "local.run"],
         cwd=ROOT,
-        env=local_environment(PORT=str(free_port()), DYNAMODB_PORT=str(free_port())),
+        env=local_environment(**server_ports()),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    time.sleep(seconds)
+    if seconds is None:
+        wait_until_loading_site_packages(process.pid)
+    else:
+        time.sleep(seconds)
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert "Traceback" not in output, output
     assert "KeyboardInterrupt" not in output, output
+
+
+def wait_until_loading_site_packages(pid: int) -> None:
+    """Until the process has mapped a native module of the virtual environment (Linux's /proc)."""
+    maps = Path(f"/proc/{pid}/maps")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if "site-packages" in maps.read_text(encoding="utf-8"):
+                return
+        except OSError:  # gone already: the assertions say why
+            return
+        time.sleep(0.002)
