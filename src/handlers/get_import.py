@@ -21,7 +21,7 @@ from handlers.edge import (
     logger,
     store,
 )
-from handlers.preconditions import ETAG_HEADER, etag
+from handlers.preconditions import ETAG_HEADER, stored_import_response
 from handlers.snapstart import PrimingRequest
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
@@ -57,12 +57,7 @@ def get_project_import(
             envelope=edge.envelope_problem(),
         )
     )
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=ImportResponse(import_=stored.import_).model_dump_json(),
-        headers={"ETag": etag(stored.version)},
-    )
+    return stored_import_response(stored, 200)
 
 
 lambda_handler = edge.lambda_handler(priming=PrimingRequest("GET", IMPORT_PATH))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
 
 from domain.errors import FieldError, RequestProblem, RequestRejected
 from domain.manage_imports import Precondition
+from domain.models import ImportResponse, StoredImport
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
@@ -25,6 +28,16 @@ _RULE = 'must be "*" or a comma-separated list of ETags as this API sends them, 
 def etag(version: int) -> str:
     """The strong ETag of an import at this version."""
     return f'"v{version}"'
+
+
+def stored_import_response(stored: StoredImport, status_code: int) -> Response[Any]:
+    """`{"import": {...}}` with the import's ETag: what a read, a change and a refresh answer."""
+    return Response(
+        status_code=status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=ImportResponse(import_=stored.import_).model_dump_json(),
+        headers={"ETag": etag(stored.version)},
+    )
 
 
 def if_match(header_value: str | None) -> Precondition | RequestRejected | None:

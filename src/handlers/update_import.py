@@ -23,7 +23,7 @@ from handlers.edge import (
     logger,
     store,
 )
-from handlers.preconditions import ETAG_HEADER, IF_MATCH_HEADER, etag, if_match
+from handlers.preconditions import ETAG_HEADER, IF_MATCH_HEADER, if_match, stored_import_response
 from handlers.snapstart import PrimingRequest
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "manager"]
@@ -62,12 +62,7 @@ def update_project_import(
         if_match=if_match(edge.header(IF_MATCH_HEADER)),
     )
     stored = manager.update_import(command)
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=ImportResponse(import_=stored.import_).model_dump_json(),
-        headers={"ETag": etag(stored.version)},
-    )
+    return stored_import_response(stored, 200)
 
 
 # A stale-looking If-Match like a real client's; refused for want of a session before it matters.
