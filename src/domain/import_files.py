@@ -27,19 +27,11 @@ from domain.errors import (
     RequestRejected,
 )
 from domain.gate import Gate, Reads, accepted
-from domain.models import ProjectImport, SourceType, StoredImport
+from domain.models import FilesPosition, ProjectImport, SourceType, StoredImport
 from domain.ports import ImportStore
 from domain.source_paths import parse_github_repository
 
 MAX_FILES_PAGE = 1000
-
-
-@dataclass(frozen=True)
-class FilesPosition:
-    """Where a page starts: after `offset` rows of the listing `listing` names (a cursor's content)."""
-
-    listing: str
-    offset: int
 
 
 @dataclass(frozen=True)

@@ -227,6 +227,17 @@ class ProjectImport(BaseModel):
 
 
 @dataclass(frozen=True)
+class FilesPosition:
+    """Where a files page starts: after `offset` rows of the listing `listing` names (a cursor's content).
+
+    Here, not in domain/import_files.py: the imports list's cursors share a module with the files' ones,
+    and that route should not load the files listing's models at its cold start."""
+
+    listing: str
+    offset: int
+
+
+@dataclass(frozen=True)
 class StoredImport:
     """An import with the version of it that is stored; every change stores the next version."""
 

@@ -20,8 +20,7 @@ import json
 
 from domain.access import ImportKey, ProjectKey
 from domain.errors import FieldError, RequestProblem, RequestRejected
-from domain.import_files import FilesPosition
-from domain.models import MAX_SAFE_INTEGER, ListOrder, SourceType
+from domain.models import MAX_SAFE_INTEGER, FilesPosition, ListOrder, SourceType
 
 _FORMAT = 1
 _FILES_FORMAT = 2
