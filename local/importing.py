@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,6 +23,7 @@ from local import records
 from local.embedded_dynamodb import EmbeddedDynamoDB
 from local.github_standin import GithubStandIn, served_repositories
 from local.pipeline import LocalPipeline
+from local.template import schedule_seconds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -106,7 +108,7 @@ class LocalImporting:
     def start_polling(self, dynamodb: DynamoDBClient, region: str) -> None:
         """Hands the stream's records to the outbox and the queue's jobs to the worker until stop()."""
         # Imported only now: each handler reads its environment on import, as in Lambda's init.
-        from handlers import import_outbox, import_worker  # noqa: PLC0415
+        from handlers import import_outbox, import_sweep, import_worker  # noqa: PLC0415
 
         pipeline = LocalPipeline(
             dynamodb=dynamodb,
@@ -119,15 +121,21 @@ class LocalImporting:
             queue_url=self.queue_url,
             outbox=import_outbox.lambda_handler,
             worker=import_worker.lambda_handler,
+            sweep=import_sweep.lambda_handler,
             region=region,
         )
         self._poller = threading.Thread(target=self._poll, args=(pipeline,), name="import-pipeline", daemon=True)
         self._poller.start()
 
     def _poll(self, pipeline: LocalPipeline) -> None:
+        sweep_every = schedule_seconds("ImportSweepFunction")
+        next_sweep = time.monotonic() + sweep_every
         while not self._stopping.is_set():
             try:
                 handed = pipeline.pump_stream() + pipeline.pump_queue()
+                if time.monotonic() >= next_sweep:  # as its schedule runs it in AWS
+                    next_sweep = time.monotonic() + sweep_every
+                    handed += pipeline.pump_sweep()
             except Exception:  # a failed poll is logged and tried again, as Lambda's pollers do
                 if self._stopping.is_set():
                     return

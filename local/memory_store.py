@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.access import AccessFacts, AccessQuery, GithubInstallation, ImportKey, ProjectKey, Session
 from domain.errors import AlreadyStoredForKey, ImportChanged, ImportIdTaken, InstallerNotLinked, ProjectNotFound
@@ -91,7 +92,7 @@ class InMemoryImportStore:
         self.imports[changed.id] = changed
         self.versions[changed.id] = stored.version + 1
 
-    def start_run(self, stored: StoredImport) -> StoredImport:
+    def start_run(self, stored: StoredImport, now: datetime) -> StoredImport:
         self.writes += 1
         import_id = stored.import_.id
         current = self.imports.get(import_id)

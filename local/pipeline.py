@@ -4,7 +4,8 @@ The data table's stream (DynamoDB Local and moto both implement DynamoDB Streams
 shard and handed, as Lambda hands it, to handlers/import_outbox.py; the jobs queue (moto's SQS) is
 received from and handed to handlers/import_worker.py one message at a time, deleting what succeeded and
 leaving a failed message to the visibility timeout the worker set, as Lambda does with
-ReportBatchItemFailures. The same handlers, fed events of the same shape.
+ReportBatchItemFailures; the sweep (handlers/import_sweep.py) is handed EventBridge's scheduled event.
+The same handlers, fed events of the same shape.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from local.lambda_context import LocalLambdaContext
@@ -34,6 +35,7 @@ class LocalPipeline:
     queue_url: str
     outbox: Handler
     worker: Handler
+    sweep: Handler | None = None
     table: str = "DataTable"
     region: str = "us-east-1"
     _iterators: dict[str, str | None] = field(default_factory=dict)
@@ -83,11 +85,34 @@ class LocalPipeline:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(received)
 
+    def pump_sweep(self) -> int:
+        """Runs the sweep once, as its schedule does; returns how many overdue jobs it sent again."""
+        if self.sweep is None:
+            return 0
+        answer = self.sweep(scheduled_event(self.region), LocalLambdaContext.of("ImportSweepFunction"))
+        return int(answer["sent"])
+
     def run_until_idle(self, rounds: int = 20) -> None:
         """Pumps the stream and the queue until neither has anything left to hand (or `rounds` run out)."""
         for _ in range(rounds):
             if self.pump_stream() + self.pump_queue() == 0:
                 return
+
+
+def scheduled_event(region: str, moment: datetime | None = None) -> dict[str, Any]:
+    """The event EventBridge hands a function on its schedule (a rule's "Scheduled Event")."""
+    at = (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at,
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:123456789012:rule/neptun-imports-ImportSweepFunctionEveryFifte"],
+        "detail": {},
+    }
 
 
 def _lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> dict[str, Any]:

@@ -88,6 +88,20 @@ def function_environment(function_id: str = "CreateImportFunction") -> dict[str,
     return {name: _resolved_locally(value) for name, value in (shared | own).items()}
 
 
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours)\)")
+
+
+def schedule_seconds(function_id: str) -> float:
+    """How often the template's Schedule event runs the function (`rate(N minutes)` or `rate(N hours)`)."""
+    events = load_template()["Resources"][function_id]["Properties"]["Events"].values()
+    [schedule] = [event["Properties"]["Schedule"] for event in events if event["Type"] == "Schedule"]
+    matched = _RATE.fullmatch(schedule)
+    if matched is None:
+        raise ValueError(f"{function_id}'s schedule {schedule!r} is not rate(N minutes) or rate(N hours)")
+    amount, unit = int(matched.group(1)), matched.group(2)
+    return float(amount * (3600 if unit.startswith("hour") else 60))
+
+
 def every_function_environment() -> dict[str, str]:
     """What one local process serving every function needs: the union of their environments."""
     merged: dict[str, str] = {}

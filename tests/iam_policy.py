@@ -71,13 +71,19 @@ class Access:
     action: str
     table: str  # logical id: SessionsTable or DataTable
     leading_keys: frozenset[str]
+    index: str | None = None  # a Query of one of the table's indexes (its own resource in IAM)
+
+    @property
+    def resource(self) -> str:
+        """The resource as resource_name names it: `DataTable.Arn`, or `${DataTable.Arn}/index/<name>`."""
+        return f"{self.table}.Arn" if self.index is None else f"${{{self.table}.Arn}}/index/{self.index}"
 
 
 def allows(function_id: str, access: Access) -> bool:
     for statement in policy_statements(function_id):
         if statement["Effect"] != "Allow" or access.action not in as_list(statement["Action"]):
             continue
-        if f"{access.table}.Arn" not in {resource_name(resource) for resource in as_list(statement["Resource"])}:
+        if access.resource not in {resource_name(resource) for resource in as_list(statement["Resource"])}:
             continue
         condition = statement.get("Condition")
         if condition is None:
@@ -103,6 +109,8 @@ def accesses(operation: str, params: dict[str, Any], tables: dict[str, str]) -> 
             [(kind, request)] = item.items()
             found.append(_access(_TRANSACTION_ACTIONS[kind], request["TableName"], [_key_of(request)], tables))
         return found
+    if operation == "Query" and "IndexName" in params:  # IAM checks the index's ARN, not the table's
+        return [Access("dynamodb:Query", tables[params["TableName"]], frozenset(), index=params["IndexName"])]
     if operation == "Query":
         return [_access("dynamodb:Query", params["TableName"], [_queried_partition(params, tables)], tables)]
     if operation in _SINGLE_ITEM:

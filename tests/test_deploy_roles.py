@@ -170,6 +170,10 @@ def needs(stack: str) -> dict[str, list[Request]]:
                 "DeleteEventSourceMapping",
             )
         ],
+        "AWS::Events::Rule": [
+            Request(f"events:{action}", arn("events", f"rule/{stack}-ImportSweepFunctionEveryFifte-AbC123"))
+            for action in ("PutRule", "DescribeRule", "PutTargets", "RemoveTargets", "DeleteRule")
+        ],
         "AWS::CloudWatch::Alarm": [
             Request("cloudwatch:PutMetricAlarm", arn("cloudwatch", f"alarm:{stack}-ApiServerErrorRateAlarm-AbC123")),
             Request("cloudwatch:DeleteAlarms", arn("cloudwatch", f"alarm:{stack}-ApiServerErrorRateAlarm-AbC123")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dynamodb_store import keys
-from local.template import Intrinsic, load_template, resources_of_type
+from local.template import Intrinsic, load_template, resources_of_type, schedule_seconds
 from tests.cloudformation import resolved
 from tests.iam_policy import Access, allows, grants
 
@@ -112,3 +112,54 @@ def test_the_worker_writes_only_imports_and_reads_only_imports_and_installations
     assert allows("ImportWorkerFunction", Access("dynamodb:BatchGetItem", "DataTable", account))
     state = frozenset({keys.installation_state_key(5)[keys.PARTITION_KEY]["S"]})
     assert not allows("ImportWorkerFunction", Access("dynamodb:BatchGetItem", "DataTable", state))
+
+
+def test_the_runs_due_index_is_the_one_the_sweep_queries_and_holds_what_a_job_needs() -> None:
+    table = RESOURCES["DataTable"]["Properties"]
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == keys.RUNS_DUE_INDEX
+    assert [(part["AttributeName"], part["KeyType"]) for part in index["KeySchema"]] == [
+        (keys.RUNS_DUE_SHARD, "HASH"),
+        (keys.RUN_DUE_AT, "RANGE"),
+    ]
+    types = {definition["AttributeName"]: definition["AttributeType"] for definition in table["AttributeDefinitions"]}
+    assert (types[keys.RUNS_DUE_SHARD], types[keys.RUN_DUE_AT]) == ("N", "N")
+    # The job's ids and start, and the source type that names the copy a postponement also writes.
+    assert index["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["id", "neptun_user_id", "project_id", "source_type", "run_start_id"],
+    }
+
+
+def test_the_sweep_runs_every_fifteen_minutes_with_exactly_what_it_needs() -> None:
+    sweep = RESOURCES["ImportSweepFunction"]["Properties"]
+    [event] = sweep["Events"].values()
+    assert (event["Type"], event["Properties"]["Schedule"]) == ("Schedule", "rate(15 minutes)")
+    assert grants("ImportSweepFunction") == {
+        ("dynamodb:Query", "${DataTable.Arn}/index/runs_due"),
+        ("dynamodb:UpdateItem", "DataTable.Arn"),
+        ("sqs:SendMessage", "ImportJobsQueue.Arn"),
+    }
+    import_partition = frozenset({keys.import_key(1, 789, 42)[keys.PARTITION_KEY]["S"]})
+    assert allows("ImportSweepFunction", Access("dynamodb:UpdateItem", "DataTable", import_partition))
+    project = frozenset({keys.project_key(1, 789)[keys.PARTITION_KEY]["S"]})
+    assert not allows("ImportSweepFunction", Access("dynamodb:UpdateItem", "DataTable", project))
+    assert not allows("ImportSweepFunction", Access("dynamodb:Query", "DataTable", import_partition))
+    assert allows("ImportSweepFunction", Access("dynamodb:Query", "DataTable", frozenset(), index=keys.RUNS_DUE_INDEX))
+
+
+def test_with_an_existing_table_the_sweep_queries_that_tables_index() -> None:
+    stream = "arn:aws:dynamodb:eu-west-1:123456789012:table/kept-table/stream/2026-12-01T00:00:00.000"
+    named = resolved({"ExistingDataTableName": "kept-table", "ExistingDataTableStreamArn": stream})
+    role = named["Resources"]["ImportSweepFunctionRole"]["Properties"]
+    resources = [
+        statement["Resource"]
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if statement["Action"] == "dynamodb:Query"
+    ]
+    assert resources == ["arn:aws:dynamodb:eu-west-1:123456789012:table/kept-table/index/runs_due"]
+
+
+def test_make_run_sweeps_as_often_as_the_schedule_says() -> None:
+    assert schedule_seconds("ImportSweepFunction") == 15 * 60

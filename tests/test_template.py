@@ -14,7 +14,7 @@ from tests.iam_policy import Access, IamGuard, allows, as_list, grants, policy_s
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 FUNCTION = FUNCTIONS["CreateImportFunction"]
 ROUTE_FUNCTIONS = {route.function_id for route in http_api_routes()}
-PIPELINE_FUNCTIONS = {"ImportOutboxFunction", "ImportWorkerFunction"}
+PIPELINE_FUNCTIONS = {"ImportOutboxFunction", "ImportWorkerFunction", "ImportSweepFunction"}
 
 
 def partition_of(key: keys.Key) -> str:

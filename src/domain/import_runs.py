@@ -34,6 +34,16 @@ from domain.models import SourceType
 
 # Longer than the importer function's timeout (15 minutes): a live run never loses its claim.
 RUN_LEASE = timedelta(minutes=16)
+# How long past the moment its run should have moved on an open run (pending or importing) waits before
+# the sweep sends its job again: far longer than the stream and the queue take to deliver a job (seconds)
+# or than a failed try is hidden (at most 15 minutes), so a sweep only ever sends what was lost.
+OVERDUE_AFTER = timedelta(minutes=30)
+
+
+def run_due_at(moment: datetime) -> datetime:
+    """When an open run that should move on at `moment` (wanted, its lease's end, a rate limit's reset)
+    is overdue, and the sweep may send its job again."""
+    return moment + OVERDUE_AFTER
 
 
 @dataclass(frozen=True)

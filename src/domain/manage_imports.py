@@ -121,7 +121,7 @@ class ImportManager:
             if stored.run_in_flight:
                 return stored
             try:
-                return self._store.start_run(stored)
+                return self._store.start_run(stored, self._clock())
             except ImportChanged:
                 continue  # changed meanwhile (another refresh, a run ending): read again and decide again
         raise ImportChanged(f"the import kept changing over {MAX_UNCONDITIONAL_ATTEMPTS} attempts")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from domain.access import AccessFacts, AccessQuery, GithubInstallation, ProjectKey
@@ -57,7 +58,7 @@ class ImportStore(AccessReader, Protocol):
         """
         ...
 
-    def start_run(self, stored: StoredImport) -> StoredImport:
+    def start_run(self, stored: StoredImport, now: datetime) -> StoredImport:
         """Want a new run of the import as read (`stored`: its version and its run status), in one request.
 
         What the last completed run kept stays until the new one completes. Returns the import as it

@@ -23,6 +23,11 @@ import has a copy under its source type in the same partition, written in the sa
 filtered page is the same one Query over that type's range (docs/tables.md, "Filtered pages").
 The id claim makes an id unique across the whole service, whichever project holds it. The request key
 claim makes a client's Idempotency-Key store at most one import, whatever becomes of its responses.
+Index `runs_due` (sparse; docs/tables.md, "Runs due"): partition key `runs_due_shard` (N, the import's id
+modulo RUNS_DUE_SHARDS, on an import's own item only, never on its copy), sort key `run_due_at` (N,
+epoch seconds), which an import carries only while its run is open (pending or importing). A run still
+open after its `run_due_at` is overdue: the sweep (handlers/import_sweep.py) queries each shard for
+them, so it reads what is overdue and nothing else, however many imports are stored.
 The webhook keeps an installation's state by its id and a copy under its account's login, which is
 what a create names, with one item per repository beside it (a create reads the copy and the one
 repository it names); the link (written by the login service) says whose installation it is.
@@ -46,6 +51,12 @@ _ID_DIGITS = 16
 _IMPORT_PREFIX = "IMPORT#"
 _SOURCE_TYPE_PREFIX = "SOURCE_TYPE#"
 _ACCOUNT_PREFIX = "GITHUB_ACCOUNT#"
+RUNS_DUE_INDEX = "runs_due"
+RUNS_DUE_SHARD = "runs_due_shard"
+RUN_DUE_AT = "run_due_at"
+# Spreads the index's writes over partitions (each takes about 1,000 writes a second); the sweep asks
+# each shard in turn.
+RUNS_DUE_SHARDS = 8
 
 
 def session_key(token_hash: str) -> Key:
@@ -165,3 +176,8 @@ def request_key_claim_key(request_key: str) -> Key:
     # Hashed: the key is client-chosen text, and a fixed-length hex digest keeps the item key bounded.
     digest = hashlib.sha256(request_key.encode("utf-8")).hexdigest()
     return _singleton_key(f"REQUEST#{digest}")
+
+
+def runs_due_shard(import_id: int) -> dict[str, AttributeValueTypeDef]:
+    """The attribute that puts an import's own item in the runs_due index while it has a run_due_at."""
+    return {RUNS_DUE_SHARD: {"N": str(import_id % RUNS_DUE_SHARDS)}}

@@ -7,6 +7,7 @@
 | `run_id`          | while importing: the run holding the claim                               |
 | `run_lease_until` | while importing: epoch seconds after which another run may take over     |
 | `run_error`       | {code, message, retry_at?} of the last failure or rate limit             |
+| `run_due_at`      | while pending or importing: when the run is overdue (keys.py, runs_due)   |
 | `commit_sha`, `imported_at`, `context`, `content_prefix` | the last completed run's result   |
 
 Every run write is one transaction on the import's item (which holds the condition) and its copy (which
@@ -19,18 +20,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain.import_failures import ImportFailed
-from domain.import_runs import ClaimedRun, CompletedRun, ImportJob
+from domain.import_runs import ClaimedRun, CompletedRun, ImportJob, run_due_at
+from domain.import_sweep import OverdueRun
 from domain.models import RunStatus, SourceType, format_utc_timestamp
 from dynamodb_store import keys
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef, TransactWriteItemTypeDef
 
 RUN_STATUS = "run_status"
 RUN_START_ID = "run_start_id"
@@ -41,19 +42,35 @@ COMMIT_SHA = "commit_sha"
 IMPORTED_AT = "imported_at"
 CONTEXT = "context"
 CONTENT_PREFIX = "content_prefix"
+RUN_DUE_AT = keys.RUN_DUE_AT
 # What a new source makes obsolete: the old source's run and content.
-RESET_BY_NEW_SOURCE = (RUN_ID, RUN_LEASE_UNTIL, RUN_ERROR, COMMIT_SHA, IMPORTED_AT, CONTEXT, CONTENT_PREFIX)
+RESET_BY_NEW_SOURCE = (
+    RUN_ID,
+    RUN_LEASE_UNTIL,
+    RUN_ERROR,
+    RUN_DUE_AT,
+    COMMIT_SHA,
+    IMPORTED_AT,
+    CONTEXT,
+    CONTENT_PREFIX,
+)
 # What a refresh makes obsolete: the last run's claim and error (its content stays until the next completes).
 RESET_BY_REFRESH = (RUN_ID, RUN_LEASE_UNTIL, RUN_ERROR)
 _ENDS_A_CLAIM = (RUN_ID, RUN_LEASE_UNTIL)
+# What a run that is over (completed, failed, given up) no longer has.
+_ENDS_A_RUN = (*_ENDS_A_CLAIM, RUN_DUE_AT)
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
 _PLACEHOLDER = re.compile(r"[#:]\w+")
 _Placeheld = TypeVar("_Placeheld")
 
 
-def start_attributes(status: RunStatus, start_id: str) -> dict[str, AttributeValueTypeDef]:
-    """What a write that starts an import sets (a create, a change of source, a refresh)."""
-    return {RUN_STATUS: {"S": status.value}, RUN_START_ID: {"S": start_id}}
+def start_attributes(status: RunStatus, start_id: str, now: datetime) -> dict[str, AttributeValueTypeDef]:
+    """What a write that starts an import sets (a create, a change of source, a refresh); a pending
+    start is due at once (an `awaiting_upload` one waits for its upload, which nothing sweeps)."""
+    attributes: dict[str, AttributeValueTypeDef] = {RUN_STATUS: {"S": status.value}, RUN_START_ID: {"S": start_id}}
+    if status is RunStatus.PENDING:
+        attributes[RUN_DUE_AT] = _epoch(run_due_at(now))
+    return attributes
 
 
 def run_fields(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,7 +89,7 @@ def run_fields(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class DynamoRunStore:
-    """domain.import_runs.RunStore on the data table."""
+    """domain.import_runs.RunStore and domain.import_sweep.OverdueRuns on the data table."""
 
     def __init__(self, client: DynamoDBClient, data_table: str) -> None:
         self._client = client
@@ -99,9 +116,16 @@ class DynamoRunStore:
             ":now": _epoch(now),
             ":run": {"S": run_id},
             ":lease_until": _epoch(lease_until),
+            ":due": _epoch(run_due_at(lease_until)),
         }
-        names = {"#start": RUN_START_ID, "#status": RUN_STATUS, "#lease": RUN_LEASE_UNTIL, "#run": RUN_ID}
-        update = "SET #status = :importing, #run = :run, #lease = :lease_until"
+        names = {
+            "#start": RUN_START_ID,
+            "#status": RUN_STATUS,
+            "#lease": RUN_LEASE_UNTIL,
+            "#run": RUN_ID,
+            "#due": RUN_DUE_AT,
+        }
+        update = "SET #status = :importing, #run = :run, #lease = :lease_until, #due = :due"
         written = self._write(claimed.job, claimed.source_type, update, condition, names, values)
         return claimed if written else None
 
@@ -127,16 +151,29 @@ class DynamoRunStore:
             names["#commit"] = COMMIT_SHA
             sets += ", #commit = :commit"
         return self._claimed_write(
-            run, f"SET {sets} REMOVE {_removals(names, (*_ENDS_A_CLAIM, RUN_ERROR))}", names, values
+            run, f"SET {sets} REMOVE {_removals(names, (*_ENDS_A_RUN, RUN_ERROR))}", names, values
         )
 
     def fail(self, run: ClaimedRun, failure: ImportFailed, now: datetime) -> bool:
-        return self._record(run, RunStatus.FAILED, failure)
+        names = {"#error": RUN_ERROR}
+        values: dict[str, AttributeValueTypeDef] = {":failed": {"S": RunStatus.FAILED.value}, ":error": _error(failure)}
+        update = f"SET #status = :failed, #error = :error REMOVE {_removals(names, _ENDS_A_RUN)}"
+        return self._claimed_write(run, update, names, values)
 
     def defer(self, run: ClaimedRun, failure: ImportFailed, now: datetime) -> bool:
-        return self._record(run, RunStatus.PENDING, failure)
+        """Pending again, due once the rate limit's reset has passed (the job is sent for then)."""
+        names = {"#error": RUN_ERROR, "#due": RUN_DUE_AT}
+        values: dict[str, AttributeValueTypeDef] = {
+            ":pending": {"S": RunStatus.PENDING.value},
+            ":error": _error(failure),
+            ":due": _epoch(run_due_at(failure.retry_at or now)),
+        }
+        update = f"SET #status = :pending, #error = :error, #due = :due REMOVE {_removals(names, _ENDS_A_CLAIM)}"
+        return self._claimed_write(run, update, names, values)
 
     def release(self, run: ClaimedRun) -> bool:
+        # run_due_at stays as the claim set it (the lease's end, and then some): the try's retry is
+        # hidden far shorter than that, so only a retry that was lost is swept.
         names: dict[str, str] = {}
         values: dict[str, AttributeValueTypeDef] = {":pending": {"S": RunStatus.PENDING.value}}
         update = f"SET #status = :pending REMOVE {_removals(names, _ENDS_A_CLAIM)}"
@@ -156,15 +193,40 @@ class DynamoRunStore:
             ":failed": {"S": RunStatus.FAILED.value},
             ":error": _error(failure),
         }
-        update = f"SET #status = :failed, #error = :error REMOVE {_removals(names, _ENDS_A_CLAIM)}"
+        update = f"SET #status = :failed, #error = :error REMOVE {_removals(names, _ENDS_A_RUN)}"
         condition = "#start = :start AND #status IN (:pending, :importing)"
         return self._write(job, SourceType(item["source_type"]["S"]), update, condition, names, values)
 
-    def _record(self, run: ClaimedRun, status: RunStatus, failure: ImportFailed) -> bool:
-        names = {"#error": RUN_ERROR}
-        values: dict[str, AttributeValueTypeDef] = {":recorded": {"S": status.value}, ":error": _error(failure)}
-        update = f"SET #status = :recorded, #error = :error REMOVE {_removals(names, _ENDS_A_CLAIM)}"
-        return self._claimed_write(run, update, names, values)
+    def overdue(self, now: datetime, limit: int) -> list[OverdueRun]:
+        """Each shard of the runs_due index, up to `now` (eventually consistent: a run that just moved
+        on may still be listed, and postpone() then leaves it be)."""
+        found: list[OverdueRun] = []
+        for shard in range(keys.RUNS_DUE_SHARDS):
+            request: QueryInputTypeDef = {
+                "TableName": self._data_table,
+                "IndexName": keys.RUNS_DUE_INDEX,
+                "KeyConditionExpression": "#shard = :shard AND #due <= :now",
+                "ExpressionAttributeNames": {"#shard": keys.RUNS_DUE_SHARD, "#due": RUN_DUE_AT},
+                "ExpressionAttributeValues": {":shard": {"N": str(shard)}, ":now": _epoch(now)},
+            }
+            while len(found) < limit:
+                request["Limit"] = limit - len(found)
+                response = self._client.query(**request)
+                found.extend(_overdue_run(item) for item in response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found
+
+    def postpone(self, run: OverdueRun, until: datetime) -> bool:
+        names = {"#start": RUN_START_ID, "#due": RUN_DUE_AT}
+        values: dict[str, AttributeValueTypeDef] = {
+            ":start": {"S": run.job.start_id},
+            ":seen": _epoch(run.due_at),
+            ":until": _epoch(until),
+        }
+        condition = "#start = :start AND #due = :seen"
+        return self._write(run.job, run.source_type, "SET #due = :until", condition, names, values)
 
     def _claimed_write(
         self, run: ClaimedRun, update: str, names: dict[str, str], values: dict[str, AttributeValueTypeDef]
@@ -213,6 +275,17 @@ class DynamoRunStore:
                 return False
             raise
         return True
+
+
+def _overdue_run(item: Mapping[str, Any]) -> OverdueRun:
+    job = ImportJob(
+        user_id=int(item["neptun_user_id"]["N"]),
+        project_id=int(item["project_id"]["N"]),
+        import_id=int(item["id"]["N"]),
+        start_id=item[RUN_START_ID]["S"],
+    )
+    due_at = datetime.fromtimestamp(int(item[RUN_DUE_AT]["N"]), UTC)
+    return OverdueRun(job=job, source_type=SourceType(item["source_type"]["S"]), due_at=due_at)
 
 
 def _import_key(job: ImportJob) -> keys.Key:

@@ -48,6 +48,8 @@ from dynamodb_store.runs import (
 from dynamodb_store.throttling import is_throttling
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
@@ -180,8 +182,8 @@ class DynamoDBImportStore:
         version = stored.version + 1
         # A new source starts a new run; the old source's run and content are the stream's to clean up.
         new_source = changed.source_differs(stored.import_)
-        run_start = start_attributes(changed.status, new_write_token()) if new_source else None
-        import_key, item = _import_key(changed), import_item(changed, version)
+        run_start = start_attributes(changed.status, new_write_token(), changed.updated_at) if new_source else None
+        import_key, item = _import_key(changed), import_item(changed, version) | keys.runs_due_shard(changed.id)
         update = _client_update(self._data_table, import_key, item, run_start, at_version(stored.version))
         copy = _client_update(self._data_table, _copy_key(changed), source_type_copy(changed, version), run_start)
         transaction: list[TransactWriteItemTypeDef] = [{"Update": update}, {"Update": copy}]
@@ -222,7 +224,7 @@ class DynamoDBImportStore:
         }
         self._write_if_unchanged([delete_import, release_id, self._copy_delete(stored_import)])
 
-    def start_run(self, stored: StoredImport) -> StoredImport:
+    def start_run(self, stored: StoredImport, now: datetime) -> StoredImport:
         condition, values = at_version(stored.version)
         # The run status as read, too: two refreshes that read the same `completed` start one run.
         if stored.run_started:
@@ -230,8 +232,12 @@ class DynamoDBImportStore:
             values = values | {":read_status": {"S": stored.import_.status.value}}
         else:
             condition += " AND attribute_not_exists(#run_status)"
-        start = start_attributes(RunStatus.PENDING, new_write_token())
-        on_import = _update(self._data_table, _import_key(stored.import_), start, RESET_BY_REFRESH, (condition, values))
+        start = start_attributes(RunStatus.PENDING, new_write_token(), now)
+        # The shard too: an import stored before the runs_due index had none.
+        on_import_start = start | keys.runs_due_shard(stored.import_.id)
+        on_import = _update(
+            self._data_table, _import_key(stored.import_), on_import_start, RESET_BY_REFRESH, (condition, values)
+        )
         on_copy = _update(self._data_table, _copy_key(stored.import_), start, RESET_BY_REFRESH)
         # The copy must exist (an update would otherwise make a partial one); so it does since the
         # copies were reconciled (docs/tables.md).
@@ -279,7 +285,7 @@ class DynamoDBImportStore:
         # another create's. (DynamoDB's ClientRequestToken, which botocore fills in, covers the same
         # case within ten minutes; this does not depend on it.)
         write_token = new_write_token()
-        run_start = start_attributes(new_import.status, new_write_token())
+        run_start = start_attributes(new_import.status, new_write_token(), new_import.created_at)
         transaction = self._import_transaction(new_import, write_token, run_start)
         if request_key is not None:
             transaction.append(self._request_key_claim(new_import, request_key, fingerprint))
@@ -385,7 +391,7 @@ class DynamoDBImportStore:
             {
                 "Put": {
                     "TableName": self._data_table,
-                    "Item": import_item(new_import, _FIRST_VERSION) | run_start,
+                    "Item": import_item(new_import, _FIRST_VERSION) | run_start | keys.runs_due_shard(import_id),
                     "ConditionExpression": not_yet_stored,
                 }
             },
@@ -419,9 +425,11 @@ def source_type_copy(stored_import: ProjectImport, version: int) -> dict[str, At
 
 
 def copy_of_import_item(item: Mapping[str, AttributeValueTypeDef]) -> dict[str, AttributeValueTypeDef]:
-    """The copy an import's item should have: all its attributes, run state included, under the copy's key."""
+    """The copy an import's item should have: all its attributes, run state included, under the copy's key
+    (but the runs_due shard: only the import itself is in that index, or the sweep would send twice)."""
     stored = stored_import_from_item(item)
-    copied = dict(item) | {_VERSION: _number(stored.version)} | _copy_key(stored.import_)
+    attributes = {name: value for name, value in item.items() if name != keys.RUNS_DUE_SHARD}
+    copied = attributes | {_VERSION: _number(stored.version)} | _copy_key(stored.import_)
     return copied | {"entity_type": {"S": _COPY_ENTITY_TYPE}}
 
 
@@ -440,8 +448,8 @@ def _client_update(
     Not a Put: what a run recorded on the item stays, unless the source changed."""
     attributes = {name: value for name, value in item.items() if name not in key} | (run_start or {})
     removed = [name for name in _OPTIONAL_ATTRIBUTES if name not in attributes]
-    if run_start is not None:
-        removed += RESET_BY_NEW_SOURCE
+    if run_start is not None:  # what the new run sets is not removed (DynamoDB refuses both in one update)
+        removed += [name for name in RESET_BY_NEW_SOURCE if name not in attributes]
     return _update(table, key, attributes, removed, condition)
 
 

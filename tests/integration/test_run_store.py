@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from domain.import_failures import FailureCode, ImportFailed
-from domain.import_runs import CompletedRun, ContextSummary, ImportJob
+from domain.import_runs import OVERDUE_AFTER, CompletedRun, ContextSummary, ImportJob
 from dynamodb_store.runs import DynamoRunStore
 from tests.api_client import (
     FOLDER_IMPORT,
@@ -273,3 +273,50 @@ def test_a_change_of_source_answers_with_the_new_runs_status(dynamodb: DynamoDBC
     assert moved.json()["import"]["status"] == "awaiting_upload"
     assert (moved.json()["import"]["commit_sha"], moved.json()["import"]["context"]) == (None, None)
     assert call("GET", import_path(import_id)).json()["import"]["status"] == "awaiting_upload"
+
+
+def due_at(dynamodb: DynamoDBClient, import_id: int) -> datetime | None:
+    item = stored_import_item(dynamodb, import_id)
+    return datetime.fromtimestamp(int(item["run_due_at"]["N"]), UTC) if "run_due_at" in item else None
+
+
+def test_an_open_run_is_due_when_it_should_have_moved_on_and_a_run_that_is_over_is_not(
+    dynamodb: DynamoDBClient,
+) -> None:
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    before = datetime.now(UTC).replace(microsecond=0)
+    completed, _ = created(GITHUB_IMPORT)
+    created_due = due_at(dynamodb, completed)
+    assert created_due is not None
+    assert before + OVERDUE_AFTER <= created_due <= datetime.now(UTC) + OVERDUE_AFTER  # wanted now: due then
+    claimed = runs.claim(job_of(dynamodb, completed), "run1", NOW, LEASE)
+    assert claimed is not None
+    assert due_at(dynamodb, completed) == LEASE + OVERDUE_AFTER
+    assert runs.release(claimed)
+    assert due_at(dynamodb, completed) == LEASE + OVERDUE_AFTER  # its retry comes far sooner
+    claimed = runs.claim(job_of(dynamodb, completed), "run2", NOW, LEASE)
+    assert claimed is not None
+    assert runs.complete(claimed, COMPLETED, NOW)
+    assert due_at(dynamodb, completed) is None
+
+    limited, _ = created(GITHUB_IMPORT)
+    claimed = runs.claim(job_of(dynamodb, limited), "run3", NOW, LEASE)
+    assert claimed is not None
+    reset = NOW + timedelta(hours=1)
+    assert runs.defer(claimed, ImportFailed(FailureCode.RATE_LIMITED, "Limited.", retry_at=reset), NOW)
+    assert due_at(dynamodb, limited) == reset + OVERDUE_AFTER
+    claimed = runs.claim(job_of(dynamodb, limited), "run4", reset, reset + (LEASE - NOW))
+    assert claimed is not None
+    assert runs.fail(claimed, ImportFailed(FailureCode.NOT_FOUND_OR_NO_ACCESS, "Gone."), reset)
+    assert due_at(dynamodb, limited) is None
+
+    given_up, etag = created(GITHUB_IMPORT)
+    assert runs.abandon(job_of(dynamodb, given_up), ImportFailed(FailureCode.INTERNAL, "Every try failed."), NOW)
+    assert due_at(dynamodb, given_up) is None
+    refreshed = call("POST", import_path(given_up) + "/refresh")
+    assert refreshed.status == 202, refreshed.text
+    assert due_at(dynamodb, given_up) is not None
+    to_folder = call("PUT", import_path(given_up), FOLDER_IMPORT, headers={"if-match": etag})
+    assert to_folder.status == 200, to_folder.text
+    assert due_at(dynamodb, given_up) is None  # awaiting its upload: nothing to sweep
+    assert_copies_match_imports(dynamodb)

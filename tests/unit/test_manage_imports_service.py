@@ -205,8 +205,8 @@ def test_a_local_folder_has_nothing_to_refresh() -> None:
 
 def test_of_two_racing_refreshes_the_one_that_lost_reads_again_and_starts_nothing() -> None:
     class RefreshedMeanwhile(InMemoryImportStore):
-        def start_run(self, stored: StoredImport) -> StoredImport:
-            super().start_run(stored)  # the other refresh, between this one's read and its write
+        def start_run(self, stored: StoredImport, now: datetime) -> StoredImport:
+            super().start_run(stored, now)  # the other refresh, between this one's read and its write
             raise ImportChanged
 
     store = store_with(a_github_import(RunStatus.COMPLETED), store=RefreshedMeanwhile())

@@ -27,7 +27,7 @@ IMPORT = ProjectImport(
 
 
 def image(status: RunStatus, start: str = "s1", extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    return import_item(IMPORT, 1) | start_attributes(status, start) | (extra or {})
+    return import_item(IMPORT, 1) | start_attributes(status, start, MOMENT) | (extra or {})
 
 
 def record(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
@@ -102,7 +102,7 @@ def test_a_deleted_import_releases_its_content() -> None:
 
 
 def test_copies_and_other_items_ask_for_nothing() -> None:
-    copy = source_type_copy(IMPORT, 1) | start_attributes(RunStatus.PENDING, "s1")
+    copy = source_type_copy(IMPORT, 1) | start_attributes(RunStatus.PENDING, "s1", MOMENT)
     project = {"PK": {"S": "USER#1"}, "SK": {"S": "PROJECT#789"}}
 
     assert work_from_record(record("INSERT", None, copy)) == []
