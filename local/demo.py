@@ -36,6 +36,8 @@ DEMO_IMPORT = ProjectImport(
     neptun_user_id=DEMO_USER_ID,
     project_id=DEMO_PROJECT_ID,
 )
+# The start of its first run, fixed like its id: events/pipeline/worker-run-demo-import.json names it.
+DEMO_IMPORT_START_ID = "demo-import-first-run"
 
 
 def seed_demo_data(client: DynamoDBClient) -> str:
@@ -51,6 +53,8 @@ def seed_demo_data(client: DynamoDBClient) -> str:
 
 def seed_demo_import(client: DynamoDBClient) -> None:
     """DEMO_IMPORT in the demo project, written as the service writes imports; kept if already there."""
-    store = DynamoDBImportStore(client, records.SESSIONS_TABLE, records.DATA_TABLE)
+    store = DynamoDBImportStore(
+        client, records.SESSIONS_TABLE, records.DATA_TABLE, new_start_id=lambda: DEMO_IMPORT_START_ID
+    )
     with contextlib.suppress(ImportIdTaken):  # seeded by an earlier run into the same DynamoDB
         store.add_import(DEMO_IMPORT, request_key=None, fingerprint=None)

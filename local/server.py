@@ -59,7 +59,12 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 def lambda_handler_of(route: Route) -> LambdaHandler:
     """The function behind a route, by its template Handler (`module.attribute`)."""
-    module_name, _, attribute = route.handler.rpartition(".")
+    return lambda_handler_named(route.handler)
+
+
+def lambda_handler_named(handler_name: str) -> LambdaHandler:
+    """A template Handler (`module.attribute`) as the callable Lambda would run."""
+    module_name, _, attribute = handler_name.rpartition(".")
     handler: LambdaHandler = getattr(importlib.import_module(module_name), attribute)
     return handler
 

@@ -102,6 +102,12 @@ def schedule_seconds(function_id: str) -> float:
     return float(amount * (3600 if unit.startswith("hour") else 60))
 
 
+def function_handler(function_id: str) -> str:
+    """The function's Handler (`module.attribute`)."""
+    handler: str = load_template()["Resources"][function_id]["Properties"]["Handler"]
+    return handler
+
+
 def every_function_environment() -> dict[str, str]:
     """What one local process serving every function needs: the union of their environments."""
     merged: dict[str, str] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
@@ -87,10 +87,18 @@ def new_write_token() -> str:
 
 
 class DynamoDBImportStore:
-    def __init__(self, client: DynamoDBClient, sessions_table: str, data_table: str) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        sessions_table: str,
+        data_table: str,
+        new_start_id: Callable[[], str] = new_write_token,
+    ) -> None:
         self._client = client
         self._sessions_table = sessions_table
         self._data_table = data_table
+        # Where a new run's start id comes from (the demo import's is fixed, so make invoke can name it).
+        self._new_start_id = new_start_id
 
     def read_access(self, query: AccessQuery) -> AccessFacts:
         data_keys: list[keys.Key] = []
@@ -182,7 +190,7 @@ class DynamoDBImportStore:
         version = stored.version + 1
         # A new source starts a new run; the old source's run and content are the stream's to clean up.
         new_source = changed.source_differs(stored.import_)
-        run_start = start_attributes(changed.status, new_write_token(), changed.updated_at) if new_source else None
+        run_start = start_attributes(changed.status, self._new_start_id(), changed.updated_at) if new_source else None
         import_key, item = _import_key(changed), import_item(changed, version) | keys.runs_due_shard(changed.id)
         update = _client_update(self._data_table, import_key, item, run_start, at_version(stored.version))
         copy = _client_update(self._data_table, _copy_key(changed), source_type_copy(changed, version), run_start)
@@ -232,7 +240,7 @@ class DynamoDBImportStore:
             values = values | {":read_status": {"S": stored.import_.status.value}}
         else:
             condition += " AND attribute_not_exists(#run_status)"
-        start = start_attributes(RunStatus.PENDING, new_write_token(), now)
+        start = start_attributes(RunStatus.PENDING, self._new_start_id(), now)
         # The shard too: an import stored before the runs_due index had none.
         on_import_start = start | keys.runs_due_shard(stored.import_.id)
         on_import = _update(
@@ -285,7 +293,7 @@ class DynamoDBImportStore:
         # another create's. (DynamoDB's ClientRequestToken, which botocore fills in, covers the same
         # case within ten minutes; this does not depend on it.)
         write_token = new_write_token()
-        run_start = start_attributes(new_import.status, new_write_token(), new_import.created_at)
+        run_start = start_attributes(new_import.status, self._new_start_id(), new_import.created_at)
         transaction = self._import_transaction(new_import, write_token, run_start)
         if request_key is not None:
             transaction.append(self._request_key_claim(new_import, request_key, fingerprint))

@@ -58,3 +58,25 @@ def test_each_event_of_a_run_sees_fresh_demo_data() -> None:
     deleted_first = [ROOT / "events" / "204-delete-import.json", ROOT / "events" / "200-get-import.json"]
     statuses = [json.loads(line)["response"]["statusCode"] for line in invoke(*deleted_first).splitlines()]
     assert statuses == [204, 200]  # the demo import the first event deleted is back for the second
+
+
+PIPELINE_EVENTS = sorted((ROOT / "events" / "pipeline").glob("*.json"))
+
+
+def test_the_pipelines_events_run_their_functions_and_the_demo_import_completes() -> None:
+    names = [str(event_file.relative_to(ROOT)) for event_file in PIPELINE_EVENTS]
+    result = run_in_repository([sys.executable, "-m", "local.invoke", *names], 300)
+    assert result.returncode == 0, result.stderr
+    responses = {Path(line["event"]).stem: line["response"] for line in map(json.loads, result.stdout.splitlines())}
+    logged = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+
+    assert responses == {
+        "outbox-demo-import-created": {"batchItemFailures": []},
+        # Seeded pending since 2026-11-27: overdue, so the sweep sends its job again.
+        "sweep-scheduled": {"sent": 1, "more": False},
+        "worker-run-demo-import": {"batchItemFailures": []},
+    }
+    queued = [line for line in logged if "ImportJobQueued" in line]
+    assert [line["ImportJobQueued"] for line in queued] == [[1.0]]
+    ended = [line for line in logged if line.get("message") == "import run ended"]
+    assert [(line["function_name"], line["outcome"]) for line in ended] == [("ImportWorkerFunction", "completed")]

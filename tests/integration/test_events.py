@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from local.demo import seed_demo_data, seed_demo_import
+from handlers.import_messages import RunMessage, parse_message
+from local.demo import DEMO_IMPORT, DEMO_IMPORT_START_ID, seed_demo_data, seed_demo_import
 from local.template import function_environment, http_api_routes
-from tests.api_client import invoke
+from tests.api_client import invoke, stored_import_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("[0-9][0-9][0-9]-*.json"))
+EVENTS_FOLDER = Path(__file__).resolve().parents[2] / "events"
+EVENTS = sorted(EVENTS_FOLDER.glob("[0-9][0-9][0-9]-*.json"))
 
 
 # Each route's success and every error status it answers from its own checks (500 and 503 come from
@@ -88,3 +91,23 @@ def test_env_json_sets_exactly_variables_the_template_declares() -> None:
     assert set(env) == {route.function_id for route in http_api_routes()}
     for function_id, variables in env.items():
         assert set(variables) <= set(function_environment(function_id))
+
+
+def test_the_outbox_event_holds_the_demo_import_as_the_service_stores_it(dynamodb: DynamoDBClient) -> None:
+    seed_demo_data(dynamodb)
+    seed_demo_import(dynamodb)
+    event = json.loads((EVENTS_FOLDER / "pipeline" / "outbox-demo-import-created.json").read_text(encoding="utf-8"))
+    [record] = event["Records"]
+
+    assert record["dynamodb"]["NewImage"] == stored_import_item(dynamodb, DEMO_IMPORT.id)
+    assert record["dynamodb"]["Keys"] == {name: record["dynamodb"]["NewImage"][name] for name in ("PK", "SK")}
+
+
+def test_the_worker_event_names_the_demo_imports_first_run() -> None:
+    event = json.loads((EVENTS_FOLDER / "pipeline" / "worker-run-demo-import.json").read_text(encoding="utf-8"))
+    [record] = event["Records"]
+    message = parse_message(record["body"])
+
+    assert isinstance(message, RunMessage)
+    assert (message.import_id, message.start_id) == (DEMO_IMPORT.id, DEMO_IMPORT_START_ID)
+    assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324 - SQS's own checksum
