@@ -181,7 +181,7 @@ def assert_copies_match_imports(dynamodb: DynamoDBClient) -> None:
     for sort_key, stored in imports.items():
         copy = copies[f"SOURCE_TYPE#{stored['source_type']['S']}#{sort_key}"]
         expected = {"version": {"N": "1"}} | stored  # an import stored before versions existed is version 1
-        ignored = {"SK", "entity_type", keys.RUNS_DUE_SHARD}  # only the import itself is in the runs_due index
+        ignored = {"SK", "entity_type", *keys.IMPORT_ONLY_ATTRIBUTES}  # only the import itself is indexed
         assert {n: v for n, v in copy.items() if n not in ignored} == {
             n: v for n, v in expected.items() if n not in ignored
         }

@@ -196,8 +196,9 @@ def test_existing_tables_replace_the_created_ones_in_iam_and_environment(
     template = resolved(overrides)
     (sessions_name, sessions_arn), (data_name, data_arn) = used
     assert set(of_type(template, "AWS::DynamoDB::Table")) == created
-    # The tables, and the data table's runs_due index, which the sweep queries.
-    assert dynamodb_resources(template) == {sessions_arn, data_arn, f"{data_arn}/index/runs_due"}
+    # The tables, and the data table's indexes: runs_due (the sweep's), runs_importing (the worker's).
+    indexes = {f"{data_arn}/index/runs_due", f"{data_arn}/index/runs_importing"}
+    assert dynamodb_resources(template) == {sessions_arn, data_arn} | indexes
     for function in of_type(template, "AWS::Lambda::Function").values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert (variables["SESSIONS_TABLE_NAME"], variables["DATA_TABLE_NAME"]) == (sessions_name, data_name)

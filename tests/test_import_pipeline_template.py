@@ -91,6 +91,7 @@ def test_the_worker_has_exactly_what_a_run_needs() -> None:
         ("s3:ListBucket", "ContentBucket.Arn"),
         ("sqs:SendMessage", "ImportJobsQueue.Arn"),
         ("sqs:ChangeMessageVisibility", "ImportJobsQueue.Arn"),
+        ("dynamodb:Query", "${DataTable.Arn}/index/runs_importing"),
     }
 
 
@@ -116,8 +117,7 @@ def test_the_worker_writes_only_imports_and_reads_only_imports_and_installations
 
 def test_the_runs_due_index_is_the_one_the_sweep_queries_and_holds_what_a_job_needs() -> None:
     table = RESOURCES["DataTable"]["Properties"]
-    [index] = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == keys.RUNS_DUE_INDEX
+    [index] = [index for index in table["GlobalSecondaryIndexes"] if index["IndexName"] == keys.RUNS_DUE_INDEX]
     assert [(part["AttributeName"], part["KeyType"]) for part in index["KeySchema"]] == [
         (keys.RUNS_DUE_SHARD, "HASH"),
         (keys.RUN_DUE_AT, "RANGE"),
@@ -163,3 +163,20 @@ def test_with_an_existing_table_the_sweep_queries_that_tables_index() -> None:
 
 def test_make_run_sweeps_as_often_as_the_schedule_says() -> None:
     assert schedule_seconds("ImportSweepFunction") == 15 * 60
+
+
+def test_the_runs_importing_index_counts_a_users_live_claims_and_only_the_worker_reads_it() -> None:
+    table = RESOURCES["DataTable"]["Properties"]
+    [index] = [index for index in table["GlobalSecondaryIndexes"] if index["IndexName"] == keys.RUNS_IMPORTING_INDEX]
+    assert [(part["AttributeName"], part["KeyType"]) for part in index["KeySchema"]] == [
+        (keys.IMPORTING_USER, "HASH"),
+        (keys.RUN_LEASE_UNTIL, "RANGE"),
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}  # a count needs nothing more
+    types = {definition["AttributeName"]: definition["AttributeType"] for definition in table["AttributeDefinitions"]}
+    assert (types[keys.IMPORTING_USER], types[keys.RUN_LEASE_UNTIL]) == ("N", "N")
+    index_access = Access("dynamodb:Query", "DataTable", frozenset(), index=keys.RUNS_IMPORTING_INDEX)
+    readers = {
+        function for function in resources_of_type("AWS::Serverless::Function") if allows(function, index_access)
+    }
+    assert readers == {"ImportWorkerFunction"}

@@ -40,6 +40,13 @@ RUN_LEASE = timedelta(minutes=16)
 OVERDUE_AFTER = timedelta(minutes=30)
 
 
+# At most this many runs of one user import at once (the worker runs at most 10 in all: template.yaml),
+# so that one user's many imports cannot keep everyone else's waiting. A job over the cap waits this
+# long, pending, and is tried again (not counted as a try).
+MAX_RUNS_IMPORTING_PER_USER = 3
+USER_SLOT_WAIT = timedelta(seconds=60)
+
+
 def run_due_at(moment: datetime) -> datetime:
     """When an open run that should move on at `moment` (wanted, its lease's end, a rate limit's reset)
     is overdue, and the sweep may send its job again."""
@@ -91,6 +98,7 @@ class RunOutcome(StrEnum):
     FAILED = "failed"
     DEFERRED = "deferred"  # rate-limited: back to pending until the run's retry_at
     NOT_CLAIMED = "not_claimed"  # a duplicate, stale or early job: another run holds or held it
+    WAITING = "waiting"  # its user has MAX_RUNS_IMPORTING_PER_USER runs importing: not claimed, try at retry_at
     LOST = "lost"  # the import was deleted, changed or taken over while this run read it
 
 
@@ -102,6 +110,10 @@ class RunResult:
 
 class RunStore(Protocol):
     """The import's run state; every write is conditioned on the claim (start id and run id)."""
+
+    def runs_importing(self, user_id: int, now: datetime) -> int:
+        """How many of the user's runs hold a claim whose lease has not ended (read eventually consistently)."""
+        ...
 
     def claim(self, job: ImportJob, run_id: str, now: datetime, lease_until: datetime) -> ClaimedRun | None:
         """The import, now `importing` for this run; None when the job's start is not claimable."""
@@ -201,6 +213,10 @@ class Importer:
     def run(self, job: ImportJob) -> RunResult:
         """One try of the job; raises only what the caller should retry (the lease makes that safe)."""
         now = self.clock()
+        # Soft: two of one user's jobs claimed at the same moment may both pass (the count is read
+        # eventually consistently and before the claim); the worker's own concurrency bounds the rest.
+        if self.runs.runs_importing(job.user_id, now) >= MAX_RUNS_IMPORTING_PER_USER:
+            return RunResult(RunOutcome.WAITING, retry_at=now + USER_SLOT_WAIT)
         run = self.runs.claim(job, self.new_run_id(), now, now + RUN_LEASE)
         if run is None:
             return RunResult(RunOutcome.NOT_CLAIMED)

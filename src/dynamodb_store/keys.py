@@ -28,6 +28,10 @@ modulo RUNS_DUE_SHARDS, on an import's own item only, never on its copy), sort k
 epoch seconds), which an import carries only while its run is open (pending or importing). A run still
 open after its `run_due_at` is overdue: the sweep (handlers/import_sweep.py) queries each shard for
 them, so it reads what is overdue and nothing else, however many imports are stored.
+Index `runs_importing` (sparse): partition key `importing_user` (N, the import's user, set by a claim on
+the import's own item only), sort key `run_lease_until` (N, epoch seconds, while a run holds the claim).
+A user's live runs are those whose lease has not ended: the worker counts them before it claims
+another (domain/import_runs.py, MAX_RUNS_IMPORTING_PER_USER).
 The webhook keeps an installation's state by its id and a copy under its account's login, which is
 what a create names, with one item per repository beside it (a create reads the copy and the one
 repository it names); the link (written by the login service) says whose installation it is.
@@ -54,6 +58,11 @@ _ACCOUNT_PREFIX = "GITHUB_ACCOUNT#"
 RUNS_DUE_INDEX = "runs_due"
 RUNS_DUE_SHARD = "runs_due_shard"
 RUN_DUE_AT = "run_due_at"
+RUNS_IMPORTING_INDEX = "runs_importing"
+IMPORTING_USER = "importing_user"
+RUN_LEASE_UNTIL = "run_lease_until"
+# On an import's own item, never on its copy: they put the item in an index, where the copy would count twice.
+IMPORT_ONLY_ATTRIBUTES = frozenset({RUNS_DUE_SHARD, IMPORTING_USER})
 # Spreads the index's writes over partitions (each takes about 1,000 writes a second); the sweep asks
 # each shard in turn.
 RUNS_DUE_SHARDS = 8

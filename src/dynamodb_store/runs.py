@@ -6,6 +6,7 @@
 | `run_start_id`    | the write that started the wanted run (a create, a refresh, a new source) |
 | `run_id`          | while importing: the run holding the claim                               |
 | `run_lease_until` | while importing: epoch seconds after which another run may take over     |
+| `importing_user`  | while importing, on the import only: its user (keys.py, runs_importing)  |
 | `run_error`       | {code, message, retry_at?} of the last failure or rate limit             |
 | `run_due_at`      | while pending or importing: when the run is overdue (keys.py, runs_due)   |
 | `commit_sha`, `imported_at`, `context`, `content_prefix` | the last completed run's result   |
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 RUN_STATUS = "run_status"
 RUN_START_ID = "run_start_id"
 RUN_ID = "run_id"
-RUN_LEASE_UNTIL = "run_lease_until"
+RUN_LEASE_UNTIL = keys.RUN_LEASE_UNTIL
+IMPORTING_USER = keys.IMPORTING_USER
 RUN_ERROR = "run_error"
 COMMIT_SHA = "commit_sha"
 IMPORTED_AT = "imported_at"
@@ -47,6 +49,7 @@ RUN_DUE_AT = keys.RUN_DUE_AT
 RESET_BY_NEW_SOURCE = (
     RUN_ID,
     RUN_LEASE_UNTIL,
+    IMPORTING_USER,
     RUN_ERROR,
     RUN_DUE_AT,
     COMMIT_SHA,
@@ -55,8 +58,8 @@ RESET_BY_NEW_SOURCE = (
     CONTENT_PREFIX,
 )
 # What a refresh makes obsolete: the last run's claim and error (its content stays until the next completes).
-RESET_BY_REFRESH = (RUN_ID, RUN_LEASE_UNTIL, RUN_ERROR)
-_ENDS_A_CLAIM = (RUN_ID, RUN_LEASE_UNTIL)
+RESET_BY_REFRESH = (RUN_ID, RUN_LEASE_UNTIL, IMPORTING_USER, RUN_ERROR)
+_ENDS_A_CLAIM = (RUN_ID, RUN_LEASE_UNTIL, IMPORTING_USER)
 # What a run that is over (completed, failed, given up) no longer has.
 _ENDS_A_RUN = (*_ENDS_A_CLAIM, RUN_DUE_AT)
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
@@ -126,8 +129,23 @@ class DynamoRunStore:
             "#due": RUN_DUE_AT,
         }
         update = "SET #status = :importing, #run = :run, #lease = :lease_until, #due = :due"
-        written = self._write(claimed.job, claimed.source_type, update, condition, names, values)
+        # The user only on the import itself: its copy must not count in runs_importing twice.
+        names["#importing_user"] = IMPORTING_USER
+        values[":user"] = _number(job.user_id)
+        on_import = f"{update}, #importing_user = :user"
+        written = self._write(claimed.job, claimed.source_type, update, condition, names, values, on_import)
         return claimed if written else None
+
+    def runs_importing(self, user_id: int, now: datetime) -> int:
+        response = self._client.query(
+            TableName=self._data_table,
+            IndexName=keys.RUNS_IMPORTING_INDEX,
+            KeyConditionExpression="#user = :user AND #lease > :now",
+            ExpressionAttributeNames={"#user": IMPORTING_USER, "#lease": RUN_LEASE_UNTIL},
+            ExpressionAttributeValues={":user": _number(user_id), ":now": _epoch(now)},
+            Select="COUNT",
+        )
+        return response["Count"]  # a user's few live runs: far below a Query page's 1 MB
 
     def complete(self, run: ClaimedRun, completed: CompletedRun, now: datetime) -> bool:
         summary = completed.summary
@@ -244,16 +262,19 @@ class DynamoRunStore:
         condition: str,
         names: dict[str, str],
         values: dict[str, AttributeValueTypeDef],
+        update_on_import: str | None = None,
     ) -> bool:
-        """The update on the import (under the condition) and on its copy, at once; False if refused."""
+        """The update on the import (under the condition; `update_on_import` instead, when given) and on
+        its copy, at once; False if refused."""
+        import_update = update_on_import or update
         on_import: TransactWriteItemTypeDef = {
             "Update": {
                 "TableName": self._data_table,
                 "Key": _import_key(job),
-                "UpdateExpression": update,
+                "UpdateExpression": import_update,
                 "ConditionExpression": condition,
-                "ExpressionAttributeNames": _used(names, update, condition),
-                "ExpressionAttributeValues": _used(values, update, condition),
+                "ExpressionAttributeNames": _used(names, import_update, condition),
+                "ExpressionAttributeValues": _used(values, import_update, condition),
             }
         }
         on_copy: TransactWriteItemTypeDef = {

@@ -434,9 +434,9 @@ def source_type_copy(stored_import: ProjectImport, version: int) -> dict[str, At
 
 def copy_of_import_item(item: Mapping[str, AttributeValueTypeDef]) -> dict[str, AttributeValueTypeDef]:
     """The copy an import's item should have: all its attributes, run state included, under the copy's key
-    (but the runs_due shard: only the import itself is in that index, or the sweep would send twice)."""
+    (but those that put the import in an index: keys.IMPORT_ONLY_ATTRIBUTES)."""
     stored = stored_import_from_item(item)
-    attributes = {name: value for name, value in item.items() if name != keys.RUNS_DUE_SHARD}
+    attributes = {name: value for name, value in item.items() if name not in keys.IMPORT_ONLY_ATTRIBUTES}
     copied = attributes | {_VERSION: _number(stored.version)} | _copy_key(stored.import_)
     return copied | {"entity_type": {"S": _COPY_ENTITY_TYPE}}
 

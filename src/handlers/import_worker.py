@@ -3,10 +3,12 @@
 | message | what the worker does                                                            |
 | ------- | ------------------------------------------------------------------------------- |
 | run     | not before `not_before` (sent on with the rest of the delay, not counted as a   |
-|         | try); then one try of the run. An exception leaves the record to SQS's retries, |
-|         | hidden 30 s, 60 s, 120 s, ... (at most 15 minutes) after each failed try; on    |
-|         | the last receive (IMPORT_JOB_MAX_RECEIVES) the import is first recorded         |
-|         | `failed` / `internal`, then the record goes to the dead-letter queue.           |
+|         | try); then one try of the run, unless its user has MAX_RUNS_IMPORTING_PER_USER  |
+|         | runs importing (sent on for a minute later, not a try either). An exception     |
+|         | leaves the record to SQS's retries, hidden 30 s, 60 s, 120 s, ... (at most 15   |
+|         | minutes) after each failed try; on the last receive (IMPORT_JOB_MAX_RECEIVES)   |
+|         | the import is first recorded `failed` / `internal`, then the record goes to the |
+|         | dead-letter queue.                                                              |
 | release | deletes the released run's content                                              |
 
 A record that is not one of these messages is a poison record: it fails every try and ends in the
@@ -26,7 +28,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from domain.import_runs import Importer
+from domain.import_runs import Importer, RunOutcome
 from dynamodb_store.runs import DynamoRunStore
 from dynamodb_store.store import new_write_token
 from github_client.app_tokens import InstallationTokens
@@ -40,6 +42,8 @@ from importer.tar_archive import read_archive
 from s3_store.content import S3ContentStore
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sqs.client import SQSClient
@@ -101,15 +105,21 @@ def retry_backoff_seconds(receives: int) -> int:
 def run_job(message: RunMessage, receives: int, receipt_handle: str) -> None:
     now = utc_now()
     if message.not_before is not None and message.not_before > now:
-        worker.sqs.send_message(
-            QueueUrl=worker.pipeline.jobs_queue_url,
-            MessageBody=message.model_dump_json(),
-            DelaySeconds=delay_seconds(message.not_before, now),
-        )
+        send_later(message, message.not_before, now)
         metrics.add_metric(name="ImportJobDelayed", unit=MetricUnit.Count, value=1)
         return
     with logger.append_context_keys(import_id=message.import_id):
         run_one_try(message, receives, receipt_handle)
+
+
+def send_later(message: RunMessage, not_before: datetime, now: datetime) -> None:
+    """The job again, for `not_before`: a new message, so the wait is not one of its tries."""
+    later = message.model_copy(update={"not_before": not_before})
+    worker.sqs.send_message(
+        QueueUrl=worker.pipeline.jobs_queue_url,
+        MessageBody=later.model_dump_json(),
+        DelaySeconds=delay_seconds(not_before, now),
+    )
 
 
 def run_one_try(message: RunMessage, receives: int, receipt_handle: str) -> None:
@@ -127,6 +137,10 @@ def run_one_try(message: RunMessage, receives: int, receipt_handle: str) -> None
                 VisibilityTimeout=retry_backoff_seconds(receives),
             )
         raise
+    if result.outcome is RunOutcome.WAITING and result.retry_at is not None:  # its user's slots are taken
+        send_later(message, result.retry_at, utc_now())
+        metrics.add_metric(name="ImportJobWaitingForUser", unit=MetricUnit.Count, value=1)
+        return
     logger.info("import run ended", extra={"outcome": result.outcome.value})
     metrics.add_metric(name="ImportRunEnded", unit=MetricUnit.Count, value=1)
     metrics.add_dimension(name="outcome", value=result.outcome.value)

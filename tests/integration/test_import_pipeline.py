@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
+from domain.import_failures import FailureCode, ImportFailed
+from domain.import_runs import MAX_RUNS_IMPORTING_PER_USER, RUN_LEASE, ImportJob
+from dynamodb_store.runs import DynamoRunStore
 from handlers import import_worker
 from handlers.composition import Settings
 from local.lambda_context import LocalLambdaContext
@@ -281,7 +284,41 @@ def test_an_import_costs_three_github_requests_whatever_its_size_and_a_fixed_few
         ("GET", "/repos/username/repository/tarball"),
     ]
     assert len(github.codeload.received) == 2
-    # Each run: the claim (a read, then the write), the installation, the outcome.
-    assert dynamodb_requests.operations == ["GetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"] * 2
+    # Each run: its user's live runs counted (the cap), the claim (a read, then the write), the
+    # installation, the outcome.
+    per_run = ["Query", "GetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"]
+    assert dynamodb_requests.operations == per_run * 2
     # Each run: one PUT per kept file (2 of the 3), then the listing, kept.json and the manifest.
     assert s3_requests.operations == ["PutObject"] * 5 * 2
+
+
+def test_a_users_job_over_the_cap_waits_pending_without_a_try_and_runs_once_a_slot_frees(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, github: ReplayedGithub
+) -> None:
+    busy = [created(GITHUB_IMPORT) for _ in range(MAX_RUNS_IMPORTING_PER_USER)]
+    waiting = created(GITHUB_IMPORT)
+    pipeline.pump_stream()
+    pipeline.sqs.purge_queue(QueueUrl=pipeline.queue_url)
+    runs = DynamoRunStore(dynamodb, "DataTable")
+    now = datetime.now(UTC)
+    claimed = [runs.claim(job_of(dynamodb, number), f"live{number}", now, now + RUN_LEASE) for number in busy]
+
+    assert invoke_worker(sqs_event(job_body(dynamodb, waiting))) == []  # handled: sent on for later, not failed
+
+    assert stored_import_item(dynamodb, waiting)["run_status"] == {"S": "pending"}
+    assert github.api.received == []
+    attributes = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+    first = claimed[0]
+    assert first is not None
+    assert runs.fail(first, ImportFailed(FailureCode.NOT_FOUND_OR_NO_ACCESS, "Gone."), now)  # a slot frees
+
+    # The job again, once its minute is over.
+    assert invoke_worker(sqs_event(job_body(dynamodb, waiting))) == []
+
+    item = stored_import_item(dynamodb, waiting)
+    assert item["run_status"] == {"S": "completed"}, item.get("run_error")
+
+
+def job_of(dynamodb: DynamoDBClient, import_id: int) -> ImportJob:
+    return ImportJob(1, 789, import_id, stored_import_item(dynamodb, import_id)["run_start_id"]["S"])

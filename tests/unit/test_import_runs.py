@@ -14,7 +14,9 @@ import pytest
 from domain.context_policy import KeptFile
 from domain.import_failures import FailureCode, ImportFailed
 from domain.import_runs import (
+    MAX_RUNS_IMPORTING_PER_USER,
     RUN_LEASE,
+    USER_SLOT_WAIT,
     ArchiveStream,
     ClaimedRun,
     CompletedRun,
@@ -47,6 +49,12 @@ class MemoryRuns:
     """The RunStore's conditions, as the DynamoDB adapter writes them."""
 
     stored: StoredRun = field(default_factory=StoredRun)
+    # Leases of the user's other runs that hold a claim now (the runs_importing index).
+    others_importing: list[datetime] = field(default_factory=list)
+
+    def runs_importing(self, user_id: int, now: datetime) -> int:
+        this_run = [self.stored.lease_until] if self.stored.status is RunStatus.IMPORTING else []
+        return sum(1 for lease in [*self.others_importing, *this_run] if lease is not None and lease > now)
 
     def claim(self, job: ImportJob, run_id: str, now: datetime, lease_until: datetime) -> ClaimedRun | None:
         run = self.stored
@@ -128,9 +136,11 @@ class ScriptedSource:
     failure: BaseException | None = None
     fail_after_bytes: int | None = None
     during: list[Callable[[], object]] = field(default_factory=list)  # run while the archive is open
+    opened: int = 0
 
     @contextmanager
     def open(self, run: ClaimedRun) -> Iterator[ArchiveStream]:
+        self.opened += 1
         if self.failure is not None and self.fail_after_bytes is None:
             raise self.failure
         for callback in self.during:
@@ -318,3 +328,22 @@ def test_giving_up_after_the_last_try_records_internal_unless_the_import_moved_o
     assert runs.stored.error is not None
     assert (runs.stored.status, runs.stored.error.code) == (RunStatus.FAILED, FailureCode.INTERNAL)
     assert moved_on.stored.status is RunStatus.PENDING
+
+
+def test_a_user_with_the_most_runs_importing_waits_and_nothing_is_claimed_or_asked() -> None:
+    live = [NOW + timedelta(minutes=10)] * MAX_RUNS_IMPORTING_PER_USER
+    runs, source = MemoryRuns(others_importing=live), ScriptedSource()
+
+    result = importer(runs, MemoryContent(), source).run(JOB)
+
+    assert (result.outcome, result.retry_at) == (RunOutcome.WAITING, NOW + USER_SLOT_WAIT)
+    assert (runs.stored.status, runs.stored.run_id) == (RunStatus.PENDING, None)
+    assert source.opened == 0
+
+
+def test_runs_whose_lease_ended_do_not_count_against_their_user() -> None:
+    dead = [NOW - timedelta(seconds=1)] * MAX_RUNS_IMPORTING_PER_USER
+    live = [NOW + timedelta(minutes=10)] * (MAX_RUNS_IMPORTING_PER_USER - 1)
+    runs = MemoryRuns(others_importing=dead + live)
+
+    assert importer(runs, MemoryContent(), ScriptedSource()).run(JOB).outcome is RunOutcome.COMPLETED
