@@ -140,7 +140,7 @@ admin: install ## add local sessions, projects, installations: make admin ARGS='
 webhook: install ## sign and send a GitHub delivery to make run: make webhook ARGS='events/github/installation.created.json'
 	$(RUN) -m local.webhook $(ARGS)
 
-bench: install sam-tools ## cold start, warm overhead, DynamoDB requests and capacity, artifact size, archive reading
+bench: install sam-tools ## cold start, warm overhead, DynamoDB requests and capacity, artifact size, archive reading, requests per import
 	$(RUN) -m bench
 
 # samconfig.toml's environments: dev (default) and prod, which shows the change set and asks first.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 
-from bench import archive_reading, artifact, cold_start, cost, growth, requests_per_outcome, warm
+from bench import archive_reading, artifact, cold_start, cost, growth, import_requests, requests_per_outcome, warm
 
 
 def _machine() -> str:
@@ -62,6 +62,7 @@ def main() -> None:
     _print_costs(len(cold.functions), cold.functions[0].run.seconds)
     _print_growth()
     _print_archive_reading()
+    _print_import_requests()
 
 
 def _print_costs(functions: int, create_cold_start_seconds: float) -> None:
@@ -117,6 +118,20 @@ def _print_archive_reading() -> None:
         figures = f"{row.archive_mib:>7.1f}{row.entries:>9}{row.kept:>6}{row.seconds:>9.3f}{row.tar_seconds:>8.3f}"
         memory = f"{row.peak_rss_mib:>6.1f} MiB{row.rss_growth_mib:>5.1f} MiB"
         print(f"   {row.label:<18}{figures}{row.time_ratio:>6.2f}x{memory}")
+
+
+def _print_import_requests() -> None:
+    print(
+        "\n8. Requests per import, by repository size: the pipeline in one process (moto, make run's GitHub "
+        "stand-in), counted (goal: GitHub and DynamoDB flat; S3 one per kept file and per 1,000 paths, plus 2)"
+    )
+    print(f"   {'files':>8}{'kept':>6}{'GitHub':>8}{'DynamoDB':>10}{'S3':>5}")
+    rows = import_requests.measure()
+    for row in rows:
+        print(f"   {row.files:>8}{row.kept:>6}{len(row.github):>8}{len(row.dynamodb):>10}{len(row.s3):>5}")
+    first = rows[0]
+    print(f"   GitHub:   {', '.join(first.github)}")
+    print(f"   DynamoDB: {' + '.join(first.dynamodb)}; S3: {' + '.join(sorted(set(first.s3)))}")
 
 
 if __name__ == "__main__":

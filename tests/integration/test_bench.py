@@ -3,7 +3,7 @@ items or the routes cannot leave the benchmark answering errors (each run checks
 
 from __future__ import annotations
 
-from bench import archive_reading, cold_start
+from bench import archive_reading, cold_start, import_requests
 
 
 def test_every_cold_start_run_of_make_bench_answers_its_expected_status() -> None:
@@ -32,3 +32,18 @@ def test_make_benchs_archive_reading_reads_each_archive_it_builds() -> None:
     assert (row.entries, row.kept) == (36, 4)
     assert row.seconds > 0
     assert row.tar_seconds > 0
+
+
+def test_make_benchs_import_requests_are_flat_whatever_the_repositorys_size() -> None:
+    small, larger = import_requests.measure((10, 300))
+
+    assert (small.files, small.kept, larger.files, larger.kept) == (10, 4, 300, 4)
+    for measured in (small, larger):
+        # A token narrowed to each repository, the tarball's redirect, the archive.
+        name = measured.github[1].split("/")[3]
+        assert measured.github[0].startswith("POST /app/installations/")
+        assert measured.github[1:] == [f"GET /repos/username/{name}/tarball", "GET codeload"]
+        assert name == f"bench-{measured.files}"
+        assert measured.dynamodb == ["Query", "GetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"]
+        # One per kept file, one per 1,000 listed paths, kept.json and the manifest.
+        assert measured.s3 == ["PutObject"] * (measured.kept + 1 + 2)
