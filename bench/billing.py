@@ -11,13 +11,13 @@ stops a Query at 1 MB. moto reports nothing. So `make bench` bills each call its
 - reads: 1 unit per 4 KB of each item, rounded up per item (GetItem, BatchGetItem) or over the items a
   Query evaluates (per 1 MB page: DynamoDB returns LastEvaluatedKey at 1 MB, each page a request);
   half for an eventually consistent read; a key that finds nothing still costs 1 unit (0.5);
-- writes: 1 unit per 1 KB of the larger of the item before and after (PutItem), of the item deleted
-  (DeleteItem), at least 1;
-- transactions: every item twice (prepare and commit): 2 write units per KB for a Put or Delete, 2
-  read units per 4 KB of the item a ConditionCheck reads.
+- writes: 1 unit per 1 KB of the larger of the item before and after (PutItem, UpdateItem), of the
+  item deleted (DeleteItem), at least 1;
+- transactions: every item twice (prepare and commit): 2 write units per KB for a Put, Update or
+  Delete, 2 read units per 4 KB of the item a ConditionCheck reads.
 
-The sizes before a write come from a read of the same keys made just before the call, outside the
-measured requests (`ItemSizes`).
+The sizes before a write come from a read of the same keys made just before the call, and an update's
+size after from one made just after it, outside the measured requests (`ItemSizes`).
 """
 
 from __future__ import annotations
@@ -103,8 +103,16 @@ def write_units(size: int) -> float:
     return float(max(1, math.ceil(size / WRITE_UNIT_BYTES)))
 
 
-def bill(operation: str, params: Mapping[str, Any], parsed: Mapping[str, Any], size_before: SizeBefore) -> Bill:
-    """What DynamoDB bills for one call of `operation` with these parameters and this response."""
+def bill(
+    operation: str,
+    params: Mapping[str, Any],
+    parsed: Mapping[str, Any],
+    size_before: SizeBefore,
+    size_after: SizeBefore | None = None,
+) -> Bill:
+    """What DynamoDB bills for one call of `operation` with these parameters and this response
+    (`size_after`: the items as the call left them, which an update's bill needs)."""
+    after = size_after or size_before
     match operation:
         case "GetItem":
             found = parsed.get("Item")
@@ -115,14 +123,20 @@ def bill(operation: str, params: Mapping[str, Any], parsed: Mapping[str, Any], s
             return _batch_get(params, parsed)
         case "Query":
             return _query(params, parsed)
-        case "PutItem":
-            size = max(item_size(params["Item"]), size_before(params["TableName"], params["Item"]))
-            return Bill(write_units=write_units(size))
-        case "DeleteItem":
-            return Bill(write_units=write_units(size_before(params["TableName"], params["Key"])))
+        case "PutItem" | "DeleteItem" | "UpdateItem":
+            return _single_write(operation, params, size_before, after)
         case "TransactWriteItems":
-            return _transaction(params, size_before)
+            return _transaction(params, size_before, after)
     raise NotImplementedError(f"no billing rule here for {operation}: the functions do not call it")
+
+
+def _single_write(operation: str, params: Mapping[str, Any], size_before: SizeBefore, after: SizeBefore) -> Bill:
+    table = params["TableName"]
+    if operation == "PutItem":
+        return Bill(write_units=write_units(max(item_size(params["Item"]), size_before(table, params["Item"]))))
+    if operation == "DeleteItem":
+        return Bill(write_units=write_units(size_before(table, params["Key"])))
+    return Bill(write_units=write_units(max(size_before(table, params["Key"]), after(table, params["Key"]))))
 
 
 def _batch_get(params: Mapping[str, Any], parsed: Mapping[str, Any]) -> Bill:
@@ -157,7 +171,7 @@ def _query(params: Mapping[str, Any], parsed: Mapping[str, Any]) -> Bill:
     return Bill(read_units=units, requests=len(pages), items_read=len(parsed.get("Items", [])), bytes_read=sum(pages))
 
 
-def _transaction(params: Mapping[str, Any], size_before: SizeBefore) -> Bill:
+def _transaction(params: Mapping[str, Any], size_before: SizeBefore, size_after: SizeBefore) -> Bill:
     reads = writes = 0.0
     for action in params["TransactItems"]:
         ((kind, part),) = action.items()
@@ -168,6 +182,9 @@ def _transaction(params: Mapping[str, Any], size_before: SizeBefore) -> Bill:
             writes += _TRANSACTION_FACTOR * write_units(max(item_size(part["Item"]), size_before(table, part["Item"])))
         elif kind == "Delete":
             writes += _TRANSACTION_FACTOR * write_units(size_before(table, part["Key"]))
+        elif kind == "Update":
+            largest = max(size_before(table, part["Key"]), size_after(table, part["Key"]))
+            writes += _TRANSACTION_FACTOR * write_units(largest)
         else:
             raise NotImplementedError(f"no billing rule here for a transaction's {kind}")
     return Bill(read_units=reads, write_units=writes)
@@ -189,7 +206,7 @@ class ItemSizes:
     def _named(self, operation: str, params: Mapping[str, Any]) -> list[tuple[str, Item]]:
         if operation == "PutItem":
             return [(params["TableName"], params["Item"])]
-        if operation == "DeleteItem":
+        if operation in {"DeleteItem", "UpdateItem"}:
             return [(params["TableName"], params["Key"])]
         if operation != "TransactWriteItems":
             return []

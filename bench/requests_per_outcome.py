@@ -116,8 +116,10 @@ class RequestRecorder:
         tables = reported if isinstance(reported, list) else [reported]
         units = sum(float(table.get("CapacityUnits", 0)) for table in tables)
         params, size_before = self._calls[len(self.capacity)]
+        size_after = self._sizes.before(model.name, params)  # read now: the items as the call left them
         # A cancelled transaction is billed as if it had committed: an upper bound.
-        self.capacity.append(RequestCapacity(model.name, units, bill(model.name, params, parsed, size_before)))
+        billed = bill(model.name, params, parsed, size_before, size_after)
+        self.capacity.append(RequestCapacity(model.name, units, billed))
 
 
 def side_client(client: Any) -> Any:

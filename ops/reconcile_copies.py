@@ -10,6 +10,11 @@ transaction conditioned on the import still being at the version read; per copy 
 or has another source type, deletes it conditioned the same way. A condition that fails means a
 function changed the item meanwhile, and the new functions keep copies themselves: nothing is left to
 do for it. So it is safe while the API serves, and running it again changes nothing.
+
+It also sets each project's count of its imports (`import_count` on the project's item, which creates
+and deletes keep since the per-project cap), for projects whose imports were stored before: the count
+is read, the imports counted (a Query of the project's import range), and the count written only if
+it is still the one read, so a create or delete in between makes it count again.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from dynamodb_store import keys
-from dynamodb_store.store import at_version, copy_of_import_item, stored_import_from_item
+from dynamodb_store.store import IMPORT_COUNT, at_version, copy_of_import_item, stored_import_from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -39,6 +44,11 @@ class Report:
     copies_written: int = 0
     copies_deleted: int = 0
     changed_meanwhile: int = 0  # a function wrote the item between the scan and this write
+    counts_set: int = 0  # projects whose import count was missing or wrong
+
+
+# A project whose imports keep changing while it is counted is counted again at most this often.
+_COUNT_ROUNDS = 5
 
 
 def reconcile(client: DynamoDBClient, table: str) -> Report:
@@ -58,7 +68,55 @@ def reconcile(client: DynamoDBClient, table: str) -> Report:
         stored = imports.get(_place(keys.import_key_of_copy(_key(copy))))
         if stored is None or _place(_wanted_copy(stored)) != place:
             report.copies_deleted += _write(client, report, _orphan_delete(table, copy, stored))
+    for partition in sorted({item[keys.PARTITION_KEY]["S"] for item in imports.values()}):
+        report.counts_set += _count_project(client, table, partition)
     return report
+
+
+def _count_project(client: DynamoDBClient, table: str, partition: str) -> int:
+    """1 when the project's count was set, 0 when it was right (or the project is gone)."""
+    user_id, project_id = (int(part) for part in partition.removeprefix("USER#").split("#PROJECT#"))
+    project = keys.project_key(user_id, project_id)
+    for _ in range(_COUNT_ROUNDS):
+        found = client.get_item(TableName=table, Key=project, ConsistentRead=True).get("Item")
+        if found is None:
+            return 0  # imports of a deleted project: there is nothing to count them in
+        seen = found.get(IMPORT_COUNT)
+        counted: dict[str, Any] = {"N": str(_imports_in(client, table, partition))}
+        if seen == counted:
+            return 0
+        still_seen = "#count = :seen" if seen is not None else "attribute_not_exists(#count)"
+        values = {":counted": counted} | ({":seen": seen} if seen is not None else {})
+        try:
+            client.update_item(
+                TableName=table,
+                Key=project,
+                UpdateExpression="SET #count = :counted",
+                ConditionExpression=f"attribute_exists(#pk) AND {still_seen}",
+                ExpressionAttributeNames={"#pk": keys.PARTITION_KEY, "#count": IMPORT_COUNT},
+                ExpressionAttributeValues=values,
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            continue  # a create or delete counted meanwhile: count again
+        return 1
+    raise RuntimeError(f"the imports of {partition} kept changing over {_COUNT_ROUNDS} counts; run it again")
+
+
+def _imports_in(client: DynamoDBClient, table: str, partition: str) -> int:
+    lowest, highest = keys.import_sort_key_range(after_id=None, descending=False)
+    pages = client.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="#pk = :partition AND #sk BETWEEN :lowest AND :highest",
+        ExpressionAttributeNames={"#pk": keys.PARTITION_KEY, "#sk": keys.SORT_KEY},
+        ExpressionAttributeValues={
+            ":partition": {"S": partition},
+            ":lowest": {"S": lowest},
+            ":highest": {"S": highest},
+        },
+        Select="COUNT",
+        ConsistentRead=True,
+    )
+    return sum(page["Count"] for page in pages)
 
 
 def _key(item: Item) -> keys.Key:
@@ -143,7 +201,8 @@ def main(arguments: list[str] | None = None) -> int:
     report = reconcile(boto3.client("dynamodb"), parsed.table)
     print(
         f"{report.imports} imports: {report.copies_written} copies written, {report.copies_deleted} deleted, "
-        f"{report.changed_meanwhile} changed meanwhile (their functions keep them)"
+        f"{report.changed_meanwhile} changed meanwhile (their functions keep them); "
+        f"{report.counts_set} project counts set"
     )
     return 0
 

@@ -88,12 +88,25 @@ def allows(function_id: str, access: Access) -> bool:
         condition = statement.get("Condition")
         if condition is None:
             return True
-        patterns = as_list(condition.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys", []))
-        if set(condition) == {"ForAllValues:StringLike"} and all(
-            any(fnmatch.fnmatchcase(key, pattern) for pattern in patterns) for key in access.leading_keys
-        ):
+        if _leading_keys_allowed(condition, access.leading_keys):
             return True
     return False
+
+
+_LEADING_KEY_OPERATORS = {"ForAllValues:StringLike", "ForAllValues:StringNotLike"}
+
+
+def _leading_keys_allowed(condition: dict[str, Any], leading_keys: frozenset[str]) -> bool:
+    """Every key matches a StringLike pattern and no StringNotLike one (IAM ANDs a statement's operators)."""
+    if not set(condition) <= _LEADING_KEY_OPERATORS or "ForAllValues:StringLike" not in condition:
+        return False
+    like = as_list(condition["ForAllValues:StringLike"].get("dynamodb:LeadingKeys", []))
+    not_like = as_list(condition.get("ForAllValues:StringNotLike", {}).get("dynamodb:LeadingKeys", []))
+    return all(
+        any(fnmatch.fnmatchcase(key, pattern) for pattern in like)
+        and not any(fnmatch.fnmatchcase(key, pattern) for pattern in not_like)
+        for key in leading_keys
+    )
 
 
 def accesses(operation: str, params: dict[str, Any], tables: dict[str, str]) -> list[Access]:

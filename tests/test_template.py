@@ -42,7 +42,11 @@ READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynam
                 ("dynamodb:ConditionCheckItem", "DataTable.Arn"),
             },
         ),
-        ("DeleteImportFunction", READ_SESSION_AND_DATA | {("dynamodb:DeleteItem", "DataTable.Arn")}),
+        (
+            "DeleteImportFunction",
+            READ_SESSION_AND_DATA
+            | {("dynamodb:DeleteItem", "DataTable.Arn"), ("dynamodb:UpdateItem", "DataTable.Arn")},
+        ),
         ("RefreshImportFunction", READ_SESSION_AND_DATA | {("dynamodb:UpdateItem", "DataTable.Arn")}),
         ("ListImportFilesFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
         ("GetImportFileFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
@@ -86,6 +90,7 @@ def test_dynamodb_statements_name_exact_actions_on_exact_tables() -> None:
         ("dynamodb:BatchGetItem", "DataTable.Arn"),
         ("dynamodb:ConditionCheckItem", "DataTable.Arn"),
         ("dynamodb:PutItem", "DataTable.Arn"),
+        ("dynamodb:UpdateItem", "DataTable.Arn"),
     }
     for statement in policy_statements("CreateImportFunction"):
         assert statement["Effect"] == "Allow"
@@ -242,14 +247,23 @@ def test_the_secret_parameter_is_a_template_parameter_the_function_is_told() -> 
 
 
 @pytest.mark.parametrize("function_id", ["CreateImportFunction", "UpdateImportFunction"])
-def test_condition_checks_reach_only_projects_and_github_links(function_id: str) -> None:
+def test_condition_checks_reach_only_github_links(function_id: str) -> None:
     assert may(function_id, "dynamodb:ConditionCheckItem", partition_of(keys.github_link_key(21031067)))
-    # IAM's `USER#*` also matches an import's `USER#1#PROJECT#789`, which create writes anyway; a
-    # ConditionCheck changes nothing, it only tells whether its condition holds.
-    refused = [keys.installation_state_key(1), keys.account_installation_key("x"), keys.delivery_claim_key("d")]
+    refused = [
+        keys.installation_state_key(1),
+        keys.account_installation_key("x"),
+        keys.delivery_claim_key("d"),
+        keys.project_key(1, 789),
+    ]
     assert not any(may(function_id, "dynamodb:ConditionCheckItem", partition_of(key)) for key in refused)
-    project_checked = may(function_id, "dynamodb:ConditionCheckItem", partition_of(keys.project_key(1, 789)))
-    assert project_checked == (function_id == "CreateImportFunction")
+
+
+@pytest.mark.parametrize("function_id", ["CreateImportFunction", "DeleteImportFunction"])
+def test_the_project_count_is_the_only_update_on_a_project_and_never_on_an_import(function_id: str) -> None:
+    assert may(function_id, "dynamodb:UpdateItem", partition_of(keys.project_key(1, 789)))
+    # USER#* alone would match an import's USER#1#PROJECT#789 too; StringNotLike keeps it out.
+    refused = [keys.import_key(1, 789, 42), keys.github_link_key(5), keys.account_installation_key("x")]
+    assert not any(may(function_id, "dynamodb:UpdateItem", partition_of(key)) for key in refused)
 
 
 IMPORTS_FUNCTIONS = sorted(ROUTE_FUNCTIONS - {WEBHOOK})

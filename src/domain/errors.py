@@ -58,6 +58,13 @@ class RepositoryNotCovered(ImportRefused):
         )
 
 
+class ProjectFull(ImportRefused):
+    """The project already holds MAX_IMPORTS_PER_PROJECT imports."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"The project already holds {most:,} imports, the most a project may; delete one first.")
+
+
 class NothingToRefresh(ImportRefused):
     """A `local_folder` import: its content comes from its upload, not from a source the service reads."""
 

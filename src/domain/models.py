@@ -28,6 +28,9 @@ TITLE_MAX_LENGTH = 255
 DESCRIPTION_MAX_LENGTH = 4000
 # How long an Idempotency-Key replays its first create.
 REQUEST_KEY_WINDOW_SECONDS = 24 * 3600
+# The most imports one project holds: a project's context comes from a few repositories and folders,
+# and every import costs its runs and its kept content. A create beyond it is refused (409).
+MAX_IMPORTS_PER_PROJECT = 1000
 _NO_OFFSET = timedelta(0)
 
 

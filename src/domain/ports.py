@@ -26,11 +26,13 @@ class ImportStore(AccessReader, Protocol):
     ) -> None:
         """Store the import atomically, in one request, as version 1.
 
-        Raises ProjectNotFound when the project is gone by the time of the write, ImportIdTaken when
-        the id is already used anywhere in the service, and AlreadyStoredForKey (with the import
-        stored first and its fingerprint) when `request_key` already stored one, and InstallerNotLinked
-        when `installer_github_user_id` is given but not linked to the import's user. Nothing is
-        written in any of these cases.
+        Counts the import in its project, in the same write. Raises ProjectNotFound when the project is
+        gone by the time of the write, ImportIdTaken when the id is already used anywhere in the
+        service, and AlreadyStoredForKey (with the import stored first and its fingerprint) when
+        `request_key` already stored one (even in a project that is full by now), InstallerNotLinked
+        when `installer_github_user_id` is given but not linked to the import's user, and ProjectFull
+        when the project already holds MAX_IMPORTS_PER_PROJECT imports. Nothing is written in any of
+        these cases.
         """
         ...
 
@@ -68,7 +70,8 @@ class ImportStore(AccessReader, Protocol):
         ...
 
     def remove_import(self, stored: StoredImport) -> None:
-        """Delete the import, as read at `stored.version`, and what goes with it, atomically, in one request.
+        """Delete the import, as read at `stored.version`, and what goes with it (its count in the
+        project included), atomically, in one request.
 
         Raises ImportChanged, deleting nothing, when the import is gone or no longer at that version.
         """

@@ -21,10 +21,12 @@ from domain.errors import (
     ImportChanged,
     ImportIdTaken,
     InstallerNotLinked,
+    ProjectFull,
     ProjectNotFound,
     StorageBusy,
 )
 from domain.models import (
+    MAX_IMPORTS_PER_PROJECT,
     REQUEST_KEY_WINDOW_SECONDS,
     ImportsQuery,
     ImportsSlice,
@@ -74,9 +76,11 @@ MAX_CONFLICT_ROUNDS = 8
 _FIRST_CONFLICT_PAUSE_SECONDS = 0.02
 _LONGEST_CONFLICT_PAUSE_SECONDS = 0.32
 # The order of the write transaction's items, to read its cancellation reasons by position.
-_PROJECT_CHECK, _IMPORT_PUT, _ID_CLAIM_PUT, _COPY_PUT, _REQUEST_KEY_CLAIM_PUT = range(5)
+_PROJECT_COUNT, _IMPORT_PUT, _ID_CLAIM_PUT, _COPY_PUT, _REQUEST_KEY_CLAIM_PUT = range(5)
 # Every write stores the import's version; items written before versions existed count as version 1.
 _VERSION = "version"
+# On the project's item: how many imports it holds, counted by the writes that create and delete them.
+IMPORT_COUNT = "import_count"
 _FIRST_VERSION = 1
 _COPY_ENTITY_TYPE = "import_by_source_type"
 
@@ -230,7 +234,25 @@ class DynamoDBImportStore:
         release_id: TransactWriteItemTypeDef = {
             "Delete": {"TableName": self._data_table, "Key": keys.import_id_claim_key(stored_import.id)}
         }
-        self._write_if_unchanged([delete_import, release_id, self._copy_delete(stored_import)])
+        uncount: TransactWriteItemTypeDef = {
+            "Update": {
+                "TableName": self._data_table,
+                "Key": keys.project_key(stored_import.neptun_user_id, stored_import.project_id),
+                "UpdateExpression": "ADD #count :minus_one",
+                # An update would otherwise make a project item of its own.
+                "ConditionExpression": "attribute_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#count": IMPORT_COUNT},
+                "ExpressionAttributeValues": {":minus_one": _number(-1)},
+            }
+        }
+        transaction = [delete_import, release_id, self._copy_delete(stored_import), uncount]
+        try:
+            self._write_if_unchanged(transaction)
+        except self._client.exceptions.TransactionCanceledException as cancelled:
+            reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
+            if reasons[-1:] == [_CONDITIONAL_CHECK_FAILED]:
+                raise ProjectNotFound from cancelled  # deleted between the read and the write
+            raise
 
     def start_run(self, stored: StoredImport, now: datetime) -> StoredImport:
         condition, values = at_version(stored.version)
@@ -306,14 +328,20 @@ class DynamoDBImportStore:
         except self._client.exceptions.TransactionCanceledException as cancelled:
             reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
             failed = [i for i, code in enumerate(reasons) if code == _CONDITIONAL_CHECK_FAILED]
-            if _PROJECT_CHECK in failed:
+            project_full = (
+                _PROJECT_COUNT in failed and "Item" in cancelled.response["CancellationReasons"][_PROJECT_COUNT]
+            )
+            if _PROJECT_COUNT in failed and not project_full:
                 raise ProjectNotFound from cancelled
             if is_link_refusal(reasons, link_position):
                 raise InstallerNotLinked from cancelled
             # The claims are Put with ReturnValuesOnConditionCheckFailure, so a reason carries the item
-            # that stood in the way (DynamoDB and moto both return it): no read, no GetItem grant.
+            # that stood in the way (DynamoDB and moto both return it): no read, no GetItem grant. A
+            # replay answers what the key stored, even once the project is full.
             if _REQUEST_KEY_CLAIM_PUT in failed and request_key is not None:
                 raise _already_stored(cancelled.response["CancellationReasons"][_REQUEST_KEY_CLAIM_PUT]) from cancelled
+            if project_full:
+                raise ProjectFull(MAX_IMPORTS_PER_PROJECT) from cancelled
             if _IMPORT_PUT in failed or _ID_CLAIM_PUT in failed:
                 id_claim: Mapping[str, Any] = cancelled.response["CancellationReasons"][_ID_CLAIM_PUT].get("Item", {})
                 if id_claim.get("write_token", {}).get("S") == write_token:
@@ -389,11 +417,18 @@ class DynamoDBImportStore:
         not_yet_stored = f"attribute_not_exists({keys.PARTITION_KEY})"
         return [
             {
-                # Conditioned on the project, so no import is made for a project deleted meanwhile.
-                "ConditionCheck": {
+                # Counted in its project, conditioned on the project and on its room: no import for a
+                # project deleted meanwhile, none past the cap however many creates race. (Concurrent
+                # transactions on one item conflict; the conflict rounds above retry them.)
+                "Update": {
                     "TableName": self._data_table,
                     "Key": keys.project_key(user_id, project_id),
-                    "ConditionExpression": f"attribute_exists({keys.PARTITION_KEY})",
+                    "UpdateExpression": "ADD #count :one",
+                    "ConditionExpression": "attribute_exists(#pk) AND (attribute_not_exists(#count) OR #count < :most)",
+                    "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#count": IMPORT_COUNT},
+                    "ExpressionAttributeValues": {":one": _number(1), ":most": _number(MAX_IMPORTS_PER_PROJECT)},
+                    # The project as it stood tells a full project from a missing one.
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
             {

@@ -14,8 +14,8 @@ from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 from domain.access import ProjectKey
 from domain.create_import import CreateImportCommand, ImportService
-from domain.errors import RequestKeyReused, RequestRejected
-from domain.models import CreateImportRequest, ImportResponse, ProjectImport
+from domain.errors import ProjectFull, RequestKeyReused, RequestRejected
+from domain.models import MAX_IMPORTS_PER_PROJECT, CreateImportRequest, ImportResponse, ProjectImport
 from handlers import error_responses
 from handlers.edge import (
     IMPORTS_PATH,
@@ -36,7 +36,8 @@ metrics = Metrics()
 edge = RouteEdge(PROJECT_PATH_IDS, takes_body=True)
 app = edge.app
 service = ImportService(store)
-_STATUSES = (400, 401, 403, 404, 413, 415, 422, 500, 503)
+_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 500, 503)
+_CONFLICT = str(ProjectFull(MAX_IMPORTS_PER_PROJECT))
 
 
 @app.post(
@@ -49,7 +50,7 @@ _STATUSES = (400, 401, 403, 404, 413, 415, 422, 500, 503)
             "headers": {"Location": {"description": "The new import's path.", "schema": {"type": "string"}}},
             "content": {content_types.APPLICATION_JSON: {"model": ImportResponse}},
         },
-        **error_responses.openapi_error_responses(_STATUSES),
+        **error_responses.openapi_error_responses(_STATUSES, conflict=_CONFLICT),
     },
     tags=["imports"],
 )

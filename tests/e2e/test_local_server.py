@@ -190,7 +190,7 @@ def test_openapi_json_describes_the_body_the_201_and_the_errors(server: LocalSer
     document = httpx.get(server.base_url + "/openapi.json").json()
     operation = document["paths"]["/api/users/{user_id}/projects/{project_id}/resources/imports"]["post"]
     assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("CreateImportRequest")
-    assert set(operation["responses"]) == {"201", "400", "401", "403", "404", "413", "415", "422", "500", "503"}
+    assert set(operation["responses"]) == {"201", "400", "401", "403", "404", "409", "413", "415", "422", "500", "503"}
     assert set(document["components"]["schemas"]["CreateImportRequest"]["properties"]) == {
         "source_type",
         "source_path",

@@ -63,7 +63,9 @@ def as_before_copies_and_mixed(dynamodb: DynamoDBClient) -> dict[str, int]:
 def test_it_writes_the_missing_and_stale_copies_and_deletes_the_orphans(dynamodb: DynamoDBClient) -> None:
     made = as_before_copies_and_mixed(dynamodb)
     assert filtered("github") != [made["unversioned"], made["fine"]]
-    assert reconcile(dynamodb, "DataTable") == Report(imports=3, copies_written=2, copies_deleted=2)
+    # The count too: 4 creates counted, one import deleted behind the service's back.
+    assert reconcile(dynamodb, "DataTable") == Report(imports=3, copies_written=2, copies_deleted=2, counts_set=1)
+    assert project_count(dynamodb) == 3
     assert_copies_match_imports(dynamodb)
     assert filtered("github") == [made["unversioned"], made["fine"]]
     assert filtered("local_folder") == [made["moved"]]
@@ -86,7 +88,7 @@ def test_an_import_changed_between_the_scan_and_the_write_is_left_to_its_functio
         report = reconcile(dynamodb, "DataTable")
     finally:
         dynamodb.meta.events.unregister("before-call.dynamodb.TransactWriteItems", another_tab)
-    assert report == Report(imports=3, copies_written=1, copies_deleted=2, changed_meanwhile=1)
+    assert report == Report(imports=3, copies_written=1, copies_deleted=2, changed_meanwhile=1, counts_set=1)
     assert_copies_match_imports(dynamodb)
     assert filtered("local_folder") == sorted([made["moved"], made["unversioned"]])
 
@@ -103,5 +105,36 @@ def test_the_command_names_what_is_missing_and_reports_what_it_did(
     assert main(["--table", "DataTable"]) == 0
     assert (
         capsys.readouterr().out
-        == "3 imports: 2 copies written, 2 deleted, 0 changed meanwhile (their functions keep them)\n"
+        == "3 imports: 2 copies written, 2 deleted, 0 changed meanwhile (their functions keep them); "
+        "1 project counts set\n"
     )
+
+
+def project_count(dynamodb: DynamoDBClient) -> int | None:
+    project = dynamodb.get_item(TableName="DataTable", Key={"PK": {"S": "USER#1"}, "SK": {"S": "PROJECT#789"}})["Item"]
+    return int(project["import_count"]["N"]) if "import_count" in project else None
+
+
+def test_a_project_counted_before_the_cap_gets_its_count_and_a_create_meanwhile_is_counted_again(
+    dynamodb: DynamoDBClient,
+) -> None:
+    made = [created(GITHUB_IMPORT) for _ in range(3)]
+    project = {"PK": {"S": "USER#1"}, "SK": {"S": "PROJECT#789"}}
+    dynamodb.update_item(TableName="DataTable", Key=project, UpdateExpression="REMOVE import_count")  # as before
+    assert project_count(dynamodb) is None
+    done: list[bool] = []
+
+    def another_tab(**_: Any) -> None:
+        if not done:  # a create between the count's read and its write
+            done.append(True)
+            made.append(created(FOLDER_IMPORT))
+
+    dynamodb.meta.events.register("before-call.dynamodb.Query", another_tab)
+    try:
+        report = reconcile(dynamodb, "DataTable")
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.Query", another_tab)
+
+    assert report.counts_set == 1
+    assert project_count(dynamodb) == len(made) == 4
+    assert reconcile(dynamodb, "DataTable").counts_set == 0

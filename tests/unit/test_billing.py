@@ -84,3 +84,12 @@ def test_a_transaction_bills_every_item_twice_and_condition_checks_as_reads() ->
         ]
     }
     assert bill("TransactWriteItems", params, {}, no_item_before) == Bill(read_units=2, write_units=2 * 2 + 2 * 1)
+
+
+def test_an_update_bills_the_larger_of_the_item_before_and_after_it_in_a_transaction_twice() -> None:
+    key = {"PK": {"S": "USER#1"}, "SK": {"S": "PROJECT#789"}}
+    single = {"TableName": "T", "Key": key, "UpdateExpression": "ADD c :one"}
+    assert bill("UpdateItem", single, {}, lambda *_: 900, lambda *_: 1100) == Bill(write_units=2)
+    assert bill("UpdateItem", single, {}, lambda *_: 1100, lambda *_: 900) == Bill(write_units=2)
+    transaction = {"TransactItems": [{"Update": single}]}
+    assert bill("TransactWriteItems", transaction, {}, lambda *_: 100, lambda *_: 120) == Bill(write_units=2)
