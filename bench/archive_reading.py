@@ -27,7 +27,8 @@ ROUNDS = 3
 _WORDS = (
     "import", "export", "const", "return", "function", "class", "self", "value", "items", "config", "await",
 )  # fmt: skip
-_KEPT = {
+# The files the context policy keeps, in every archive the bench builds (bench/import_requests.py too).
+KEPT_FILES = {
     "package.json": b'{"name": "bench", "scripts": {"test": "vitest"}}\n',
     "Dockerfile": b'FROM node:22-slim\nCMD ["npm", "start"]\n',
     ".github/workflows/test.yml": b"on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
@@ -72,7 +73,7 @@ def build(shape: ArchiveShape, folder: Path) -> Path:
     top = "bench-repository-0123456"
     with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT, pax_headers={"comment": "ab" * 20}) as archive:
         _add(archive, top, None)
-        for name, content in _KEPT.items():
+        for name, content in KEPT_FILES.items():
             _add(archive, f"{top}/{name}", content)
         for n in range(shape.text_files):
             words = chance.choices(_WORDS, k=shape.text_bytes // 6)

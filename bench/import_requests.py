@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.archive_reading import KEPT_FILES
 from bench.cold_start import ROOT, child_environment
 
 if TYPE_CHECKING:
@@ -28,12 +29,6 @@ if TYPE_CHECKING:
 
 SIZES = (100, 1_000, 10_000)
 _TAG = "import_requests "
-_KEPT = {
-    "package.json": b'{"name": "bench", "scripts": {"test": "vitest"}}\n',
-    "Dockerfile": b'FROM node:22-slim\nCMD ["npm", "start"]\n',
-    ".github/workflows/test.yml": b"on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
-    "README.md": b"# Bench\n\nA repository built for make bench.\n",
-}
 
 
 @dataclass(frozen=True)
@@ -60,7 +55,7 @@ def measure(sizes: Sequence[int] = SIZES) -> list[ImportRequests]:
 
 
 def _write_repository(folder: Path, source_files: int) -> None:
-    for path, content in _KEPT.items():
+    for path, content in KEPT_FILES.items():
         (folder / path).parent.mkdir(parents=True, exist_ok=True)
         (folder / path).write_bytes(content)
     for number in range(source_files):
@@ -112,7 +107,7 @@ def _run(sizes: Sequence[int], folder: Path) -> None:
         for size in sizes:
             name = f"{DEMO_GITHUB_ACCOUNT}/bench-{size}"
             repository = folder / f"bench-{size}"
-            _write_repository(repository, size - len(_KEPT))
+            _write_repository(repository, size - len(KEPT_FILES))
             served[name.lower()] = ShippedRepository(name, repository)
         standin = CountingStandIn(served, store.read_installation)
         standin.start()

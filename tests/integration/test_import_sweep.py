@@ -71,13 +71,19 @@ def due_at(dynamodb: DynamoDBClient, import_id: int) -> datetime | None:
     return datetime.fromtimestamp(int(item[keys.RUN_DUE_AT]["N"]), UTC) if keys.RUN_DUE_AT in item else None
 
 
-def test_a_lost_job_is_sent_again_once_its_run_is_overdue_and_the_import_completes(
-    dynamodb: DynamoDBClient, pipeline: LocalPipeline, sweep_at: Any
-) -> None:
+def a_lost_job(dynamodb: DynamoDBClient, pipeline: LocalPipeline) -> tuple[int, datetime]:
+    """A created `github` import whose job was lost; its id and when its run is overdue."""
     import_id = created(GITHUB_IMPORT)
     lose_the_jobs(pipeline)
     due = due_at(dynamodb, import_id)
     assert due is not None
+    return import_id, due
+
+
+def test_a_lost_job_is_sent_again_once_its_run_is_overdue_and_the_import_completes(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, sweep_at: Any
+) -> None:
+    import_id, due = a_lost_job(dynamodb, pipeline)
 
     assert sweep_at(due - timedelta(seconds=1)) == {"sent": 0, "more": False}  # not lost yet, as far as anyone knows
     assert sweep_at(due) == {"sent": 1, "more": False}
@@ -94,10 +100,7 @@ def test_a_lost_job_is_sent_again_once_its_run_is_overdue_and_the_import_complet
 def test_a_run_lost_again_is_sent_again_after_another_wait(
     dynamodb: DynamoDBClient, pipeline: LocalPipeline, sweep_at: Any
 ) -> None:
-    import_id = created(GITHUB_IMPORT)
-    lose_the_jobs(pipeline)
-    due = due_at(dynamodb, import_id)
-    assert due is not None
+    import_id, due = a_lost_job(dynamodb, pipeline)
     assert sweep_at(due)["sent"] == 1
     drop_queued_jobs(pipeline)  # lost again
 
