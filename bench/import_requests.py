@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,7 +128,7 @@ def _run(sizes: Sequence[int], folder: Path) -> None:
         worker_dynamodb, worker_s3 = boto3.client("dynamodb"), boto3.client("s3")
         import_worker.worker = import_worker.compose(
             Settings.from_environment(),
-            replace(import_worker.worker.pipeline),
+            import_worker.worker.pipeline,
             worker_dynamodb,
             worker_s3,
             sqs,

@@ -173,21 +173,11 @@ class DynamoRunStore:
         )
 
     def fail(self, run: ClaimedRun, failure: ImportFailed, now: datetime) -> bool:
-        names = {"#error": RUN_ERROR}
-        values: dict[str, AttributeValueTypeDef] = {":failed": {"S": RunStatus.FAILED.value}, ":error": _error(failure)}
-        update = f"SET #status = :failed, #error = :error REMOVE {_removals(names, _ENDS_A_RUN)}"
-        return self._claimed_write(run, update, names, values)
+        return self._record(run, RunStatus.FAILED, failure, due_at=None)
 
     def defer(self, run: ClaimedRun, failure: ImportFailed, now: datetime) -> bool:
         """Pending again, due once the rate limit's reset has passed (the job is sent for then)."""
-        names = {"#error": RUN_ERROR, "#due": RUN_DUE_AT}
-        values: dict[str, AttributeValueTypeDef] = {
-            ":pending": {"S": RunStatus.PENDING.value},
-            ":error": _error(failure),
-            ":due": _epoch(run_due_at(failure.retry_at or now)),
-        }
-        update = f"SET #status = :pending, #error = :error, #due = :due REMOVE {_removals(names, _ENDS_A_CLAIM)}"
-        return self._claimed_write(run, update, names, values)
+        return self._record(run, RunStatus.PENDING, failure, due_at=run_due_at(failure.retry_at or now))
 
     def release(self, run: ClaimedRun) -> bool:
         # run_due_at stays as the claim set it (the lease's end, and then some): the try's retry is
@@ -214,6 +204,17 @@ class DynamoRunStore:
         update = f"SET #status = :failed, #error = :error REMOVE {_removals(names, _ENDS_A_RUN)}"
         condition = "#start = :start AND #status IN (:pending, :importing)"
         return self._write(job, SourceType(item["source_type"]["S"]), update, condition, names, values)
+
+    def _record(self, run: ClaimedRun, status: RunStatus, failure: ImportFailed, due_at: datetime | None) -> bool:
+        """`status` with the failure as its error, the claim ended; the run over, or due again at `due_at`."""
+        names = {"#error": RUN_ERROR}
+        values: dict[str, AttributeValueTypeDef] = {":recorded": {"S": status.value}, ":error": _error(failure)}
+        sets = "#status = :recorded, #error = :error"
+        if due_at is not None:
+            names["#due"], values[":due"] = RUN_DUE_AT, _epoch(due_at)
+            sets += ", #due = :due"
+        removed = _ENDS_A_RUN if due_at is None else _ENDS_A_CLAIM
+        return self._claimed_write(run, f"SET {sets} REMOVE {_removals(names, removed)}", names, values)
 
     def overdue(self, now: datetime, limit: int) -> list[OverdueRun]:
         """Each shard of the runs_due index, up to `now` (eventually consistent: a run that just moved
