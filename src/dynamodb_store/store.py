@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -68,9 +69,11 @@ _FIRST_UNPROCESSED_PAUSE_SECONDS = 0.05
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
 # Cancellation reasons of a transaction that a later attempt may not meet.
 _TRANSIENT_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
-# DynamoDB cancels a transaction that meets another one in flight on the same item (two creates with
-# one Idempotency-Key): it is sent again, with a growing pause, until the other one has committed and
-# its claim decides. Eight rounds wait about 1.3 s in all, far longer than a transaction takes.
+# DynamoDB cancels a transaction that meets another one in flight on the same item (two creates in
+# one project, which both count in its item; two creates with one Idempotency-Key): it is sent again,
+# with a growing pause, until the other one has committed. Each pause is drawn at random up to its
+# bound ("full jitter"), so creates that collided once do not all collide again at the same moment.
+# Eight rounds wait at most about 1.3 s in all, far longer than a transaction takes.
 _TRANSACTION_CONFLICT = "TransactionConflict"
 MAX_CONFLICT_ROUNDS = 8
 _FIRST_CONFLICT_PAUSE_SECONDS = 0.02
@@ -362,7 +365,7 @@ class DynamoDBImportStore:
                 reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
                 if _TRANSACTION_CONFLICT not in reasons or _CONDITIONAL_CHECK_FAILED in reasons:
                     raise
-                time.sleep(pause)
+                time.sleep(random.uniform(0, pause))  # noqa: S311 (spreading retries, not a secret)
                 pause = min(pause * 2, _LONGEST_CONFLICT_PAUSE_SECONDS)
             else:
                 return

@@ -33,6 +33,9 @@ def test_640_creates_from_64_clients_at_once_all_answered_and_stored(server: Loc
         with httpx.Client(timeout=120) as client:
             body = {"source_type": "local_folder", "source_path": f"burst/{number}"}
             response = client.post(server.base_url + PATH, json=body, headers=cookie)
+            # On a failure: the answer, and what the handler logged at warning or above.
+            logged = [line for line in server.stdout_lines if '"level":"INFO"' not in line]
+            assert response.status_code == 201, (response.status_code, response.text, logged[-5:])
             return response.status_code, response.json()["import"]["id"]
 
     with ThreadPoolExecutor(max_workers=CLIENTS) as clients:
