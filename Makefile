@@ -24,7 +24,7 @@ export UV_COMPILE_BYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help prerequisites install node-tools sam-tools test test-fast check fmt style unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook bench deploy delete reconcile-copies smoke clean openapi
+.PHONY: help prerequisites install node-tools sam-tools test test-fast check fmt style unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook bench deploy delete reconcile-copies smoke clean openapi tokenizer-data
 
 # Every target with a `##` comment, in the order of this file: `make help` prints exactly these.
 help: ## list every target with what it does
@@ -112,6 +112,10 @@ validate: sam-tools ## sam validate --lint, and cfn-lint on the pipeline's roles
 build: sam-tools ## sam build, and a check that the artifact holds no development tooling
 	$(SAM) build --template template.yaml --build-dir $(BUILD_DIR)
 	$(RUN) -m local.artifact_check $(BUILD_DIR)
+
+# The o200k_base ranks the worker counts tokens with, converted from the pinned js-tiktoken (committed).
+tokenizer-data: install node-tools ## remake src/importer/tiktoken_cache from npm's js-tiktoken ranks
+	$(RUN) -m local.tokenizer_data
 
 # The committed OpenAPI document; a test fails when the code's document differs from it.
 openapi: install ## regenerate docs/openapi.json from the routes

@@ -5,7 +5,17 @@ from __future__ import annotations
 import os
 import platform
 
-from bench import archive_reading, artifact, cold_start, cost, growth, import_requests, requests_per_outcome, warm
+from bench import (
+    archive_reading,
+    artifact,
+    cold_start,
+    cost,
+    growth,
+    import_requests,
+    requests_per_outcome,
+    token_counting,
+    warm,
+)
 
 
 def _machine() -> str:
@@ -63,6 +73,7 @@ def main() -> None:
     _print_growth()
     _print_archive_reading()
     _print_import_requests()
+    _print_token_counting()
 
 
 def _print_costs(functions: int, create_cold_start_seconds: float) -> None:
@@ -136,3 +147,16 @@ def _print_import_requests() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _print_token_counting() -> None:
+    counted = token_counting.measure()
+    print(f"\n9. Token counts (o200k_base, as the worker counts): fresh processes, median of {token_counting.ROUNDS}")
+    load = f"{counted.load_seconds:>8.3f} s  +{counted.load_rss_mib:.0f} MiB"
+    print(f"   loading the encoding (once per environment)       {load}")
+    print(
+        f"   the budget: {counted.budget_mib:.1f} MiB, {counted.budget_files:,} files, {counted.budget_tokens:,} tokens"
+        f"   {counted.budget_seconds:>8.3f} s"
+    )
+    print(f"   1 MiB of one letter (one BPE piece)               {counted.one_letter_seconds:>8.3f} s")
+    print(f"   1 MiB of spaces (counted in slices)               {counted.spaces_seconds:>8.3f} s")

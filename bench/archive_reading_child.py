@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from domain.context_policy import BudgetUse, ContextPolicy, KeptFile
+from domain.context_policy import BudgetUse, ContentJudges, ContextPolicy, KeptFile
 from importer.secret_scan import DetectSecretsScanner
 from importer.tar_archive import read_archive
+from importer.token_counts import O200kTokenCounter
 
 
 def peak_rss_kib() -> int:
@@ -30,10 +31,14 @@ def main(path: str) -> None:
 
     with DetectSecretsScanner() as scanner:
         scanner.findings("warm-up.txt", "detect-secrets loads its plugins on the first scan\n")
+        tokens = O200kTokenCounter()
+        tokens.count("tiktoken loads o200k_base's ranks on the first count")
         before = peak_rss_kib()
         started = time.perf_counter()
         with open(path, "rb") as archive:
-            tree = read_archive(archive, policy=ContextPolicy(), budget=BudgetUse(), scanner=scanner, keep=keep)
+            tree = read_archive(
+                archive, policy=ContextPolicy(), budget=BudgetUse(), judges=ContentJudges(scanner, tokens), keep=keep
+            )
         seconds = time.perf_counter() - started
     figures = {"seconds": seconds, "rss_before_kib": before, "peak_rss_kib": peak_rss_kib()}
     print(json.dumps(figures | {"files": len(tree.files), "kept": tree.kept_files, "kept_bytes": kept_bytes}))

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from local.template import resources_of_type
 
-FUNCTION_PACKAGES = {"handlers", "domain", "dynamodb_store", "aws_lambda_powertools", "pydantic", "boto3"}
+FUNCTION_PACKAGES = {"handlers", "domain", "dynamodb_store", "aws_lambda_powertools", "pydantic", "boto3", "tiktoken"}
+# What the worker counts tokens with; without it tiktoken would try to download the ranks.
+TOKENIZER_RANKS = Path("importer") / "tiktoken_cache"
 NEVER_SHIPPED = {"local", "ops", "tests", "bench", "events", "moto", "pytest", "mypy_boto3_dynamodb"}
 
 
@@ -18,6 +20,9 @@ def artifact_problems(function_dir: Path) -> list[str]:
     present = {path.name for path in function_dir.iterdir()}
     problems = [f"missing {name}" for name in sorted(FUNCTION_PACKAGES - present)]
     problems += [f"must not ship {name}" for name in sorted(NEVER_SHIPPED & present)]
+    ranks = function_dir / TOKENIZER_RANKS
+    if not any(entry.suffix != ".md" for entry in ranks.glob("*")):
+        problems.append(f"missing the o200k_base ranks in {TOKENIZER_RANKS}")
     return problems
 
 

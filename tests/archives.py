@@ -10,7 +10,7 @@ import io
 import tarfile
 from collections.abc import Callable, Mapping
 
-from domain.context_policy import SecretFinding
+from domain.context_policy import ContentJudges, SecretFinding
 
 COMMIT = "900f3f818d8c2ac46196b3cdaee655d1ee986381"
 TOP = f"octo-demo-{COMMIT[:7]}"
@@ -82,3 +82,14 @@ class FakeScanner:
     def findings(self, path: str, text: str) -> list[SecretFinding]:
         self.scanned.append(path)
         return [SecretFinding(n, "Planted") for n, line in enumerate(text.splitlines(), 1) if "PLANTED" in line]
+
+
+class WordTokens:
+    """A stand-in tokenizer: one token per whitespace-separated word (o200k_base is tested on its own)."""
+
+    def count(self, text: str) -> int:
+        return len(text.split())
+
+
+def fake_judges(scanner: FakeScanner | None = None) -> ContentJudges:
+    return ContentJudges(scanner or FakeScanner(), WordTokens())

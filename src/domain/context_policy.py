@@ -318,6 +318,14 @@ class SecretScanner(Protocol):
         ...
 
 
+class TokenCounter(Protocol):
+    """A maintained tokenizer (OpenAI's `o200k_base`), behind a port like the scanner."""
+
+    def count(self, text: str) -> int:
+        """The text's tokens, every special token's text counted as ordinary text."""
+        ...
+
+
 @dataclass(frozen=True)
 class ListedFile:
     """One path of the imported tree, kept or not, as the files listing shows it."""
@@ -329,6 +337,7 @@ class ListedFile:
     language: str | None
     skipped_reason: SkipReason | None
     secrets: tuple[SecretFinding, ...] = ()
+    tokens: int | None = None  # a kept file's; None when it was not kept
 
     @property
     def included(self) -> bool:
@@ -342,6 +351,7 @@ class KeptFile:
     path: str
     sha: str
     content: bytes
+    tokens: int
 
 
 @dataclass(frozen=True)
@@ -350,20 +360,29 @@ class Verdict:
 
     reason: SkipReason | None
     secrets: tuple[SecretFinding, ...] = ()
+    tokens: int | None = None  # counted only for a file it keeps
 
 
-def judge_content(path: str, content: bytes, budget: BudgetUse, scanner: SecretScanner) -> Verdict:
+@dataclass(frozen=True)
+class ContentJudges:
+    """What reads a selected file's text: the secret scanner, and the tokenizer for what is kept."""
+
+    scanner: SecretScanner
+    tokens: TokenCounter
+
+
+def judge_content(path: str, content: bytes, budget: BudgetUse, judges: ContentJudges) -> Verdict:
     """Steps 5 to 7 of the policy for a selected file of at most MAX_FILE_BYTES; takes from the budget."""
     text = _utf8_text(content)
     if text is None:
         return Verdict(SkipReason.BINARY)
     if not budget.admits(len(content)):
         return Verdict(SkipReason.BUDGET)
-    secrets = tuple(scanner.findings(path, text))
+    secrets = tuple(judges.scanner.findings(path, text))
     if secrets:
         return Verdict(SkipReason.SECRET, secrets)
     budget.take(len(content))
-    return Verdict(None)
+    return Verdict(None, tokens=judges.tokens.count(text))
 
 
 def _utf8_text(content: bytes) -> str | None:

@@ -75,6 +75,13 @@ class ListedFileRow(BaseModel):
     included: bool = Field(description="Whether the file was kept (its content can be read).")
     skipped_reason: SkipReason | None = Field(description="Why it was not kept; null when included.")
     secrets: list[SecretFindingRow] = Field(description="The secret scanner's findings (a `secret` skip).")
+    tokens: int | None = Field(
+        default=None,
+        description=(
+            "A kept file's tokens with OpenAI's `o200k_base` encoding (special tokens' text counted as"
+            " text); null for a file not kept, or listed by an import completed before tokens were counted."
+        ),
+    )
 
 
 class ImportFilesPage(BaseModel):

@@ -28,7 +28,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from domain.context_policy import BudgetUse, ContextPolicy, KeptFile, ListedFile, SecretScanner
+from domain.context_policy import (
+    BudgetUse,
+    ContentJudges,
+    ContextPolicy,
+    KeptFile,
+    ListedFile,
+    SecretScanner,
+    TokenCounter,
+)
 from domain.import_failures import FailureCode, ImportFailed
 from domain.models import SourceType
 
@@ -84,6 +92,7 @@ class ContextSummary:
     bytes: int
     skipped_files: int
     secrets_found: int
+    tokens: int  # the kept files' o200k_base counts, summed
 
 
 @dataclass(frozen=True)
@@ -155,6 +164,7 @@ class ImportedListing(Protocol):
     files: list[ListedFile]
     kept_files: int
     kept_bytes: int
+    kept_tokens: int
 
     @property
     def skipped_files(self) -> int: ...
@@ -194,7 +204,7 @@ class ArchiveReader(Protocol):
         *,
         policy: ContextPolicy,
         budget: BudgetUse,
-        scanner: SecretScanner,
+        judges: ContentJudges,
         keep: Callable[[KeptFile], None],
     ) -> ImportedListing: ...
 
@@ -207,6 +217,7 @@ class Importer:
     read_archive: ArchiveReader
     # A scanner for one run: detect-secrets holds its settings while open.
     open_scanner: Callable[[], AbstractContextManager[SecretScanner]]
+    token_counter: TokenCounter
     clock: Callable[[], datetime]
     new_run_id: Callable[[], str]
 
@@ -243,13 +254,16 @@ class Importer:
     def _read(self, run: ClaimedRun, prefix: str) -> CompletedRun:
         writer = self.content.writer(prefix)
         with self.open_scanner() as scanner, self.source.open(run) as stream:
+            judges = ContentJudges(scanner, self.token_counter)
             listing = self.read_archive(
-                stream, policy=ContextPolicy(), budget=BudgetUse(), scanner=scanner, keep=writer.keep
+                stream, policy=ContextPolicy(), budget=BudgetUse(), judges=judges, keep=writer.keep
             )
         if listing.commit_sha is None and run.source_type is not SourceType.LOCAL_FOLDER:
             raise ImportFailed(FailureCode.INTERNAL, "GitHub's archive did not name its commit.")
         writer.finish(listing)
-        summary = ContextSummary(listing.kept_files, listing.kept_bytes, listing.skipped_files, listing.secrets_found)
+        summary = ContextSummary(
+            listing.kept_files, listing.kept_bytes, listing.skipped_files, listing.secrets_found, listing.kept_tokens
+        )
         return CompletedRun(listing.commit_sha, summary, prefix)
 
     def give_up(self, job: ImportJob) -> bool:

@@ -180,6 +180,14 @@ class ImportContext(BaseModel):
     bytes: int = Field(ge=0, description="Their size, in bytes.")
     skipped_files: int = Field(ge=0, description="Files of the tree not kept (the files listing says why).")
     secrets_found: int = Field(ge=0, description="Findings of the secret scan; their files are not kept.")
+    tokens: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "The kept files' tokens with OpenAI's `o200k_base` encoding, each file counted on its own and"
+            " summed; null for an import completed before tokens were counted (a refresh counts them)."
+        ),
+    )
 
 
 class ProjectImport(BaseModel):

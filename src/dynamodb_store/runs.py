@@ -158,6 +158,7 @@ class DynamoRunStore:
                     "bytes": _number(summary.bytes),
                     "skipped_files": _number(summary.skipped_files),
                     "secrets_found": _number(summary.secrets_found),
+                    "tokens": _number(summary.tokens),
                 }
             },
             ":prefix": {"S": completed.content_prefix},

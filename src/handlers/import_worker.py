@@ -39,6 +39,7 @@ from handlers.import_messages import RunMessage, delay_seconds, parse_message
 from handlers.pipeline_composition import PipelineSettings, github_http, utc_now
 from importer.secret_scan import DetectSecretsScanner
 from importer.tar_archive import read_archive
+from importer.token_counts import O200kTokenCounter
 from s3_store.content import S3ContentStore
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ def compose(
         ),
         read_archive=read_archive,
         open_scanner=DetectSecretsScanner,
+        token_counter=O200kTokenCounter(),
         clock=utc_now,
         new_run_id=new_write_token,
     )

@@ -22,10 +22,10 @@ from typing import IO, Protocol
 from domain.context_policy import (
     MAX_FILE_BYTES,
     BudgetUse,
+    ContentJudges,
     ContextPolicy,
     KeptFile,
     ListedFile,
-    SecretScanner,
     SkipReason,
     Verdict,
     judge_content,
@@ -63,6 +63,7 @@ class ImportedTree:
     files: list[ListedFile] = field(default_factory=list)
     kept_files: int = 0
     kept_bytes: int = 0
+    kept_tokens: int = 0
 
     @property
     def skipped_files(self) -> int:
@@ -109,7 +110,7 @@ def _blob_hasher(size: int) -> hashlib._Hash:
 class _Reading:
     policy: ContextPolicy
     budget: BudgetUse
-    scanner: SecretScanner
+    judges: ContentJudges
     keep: Callable[[KeptFile], None]
     limits: ArchiveLimits
     compressed: _CountingReader
@@ -124,7 +125,7 @@ def read_archive(
     *,
     policy: ContextPolicy,
     budget: BudgetUse,
-    scanner: SecretScanner,
+    judges: ContentJudges,
     keep: Callable[[KeptFile], None],
     limits: ArchiveLimits | None = None,
 ) -> ImportedTree:
@@ -134,7 +135,7 @@ def read_archive(
     files already given to `keep` are then the caller's to discard.
     """
     chosen = limits or ArchiveLimits()
-    reading = _Reading(policy, budget, scanner, keep, chosen, _CountingReader(stream, chosen))
+    reading = _Reading(policy, budget, judges, keep, chosen, _CountingReader(stream, chosen))
     try:
         with tarfile.open(fileobj=reading.compressed, mode="r|gz") as archive:  # type: ignore[call-overload]
             for member in archive:
@@ -222,13 +223,16 @@ def _read_file(reading: _Reading, archive: tarfile.TarFile, path: str, member: t
     if reason is None and member.size > MAX_FILE_BYTES:
         reason = SkipReason.TOO_LARGE
     content, sha = _content_and_sha(reading, archive, member, hold=reason is None)
-    verdict = Verdict(reason) if reason else judge_content(path, content, reading.budget, reading.scanner)
-    listed = ListedFile(path, member.size, sha, selection.category, selection.language, verdict.reason, verdict.secrets)
+    verdict = Verdict(reason) if reason else judge_content(path, content, reading.budget, reading.judges)
+    listed = ListedFile(
+        path, member.size, sha, selection.category, selection.language, verdict.reason, verdict.secrets, verdict.tokens
+    )
     reading.tree.files.append(listed)
-    if listed.included:
-        reading.keep(KeptFile(path, sha, content))
+    if verdict.tokens is not None:  # counted: kept
+        reading.keep(KeptFile(path, sha, content, verdict.tokens))
         reading.tree.kept_files += 1
         reading.tree.kept_bytes += len(content)
+        reading.tree.kept_tokens += verdict.tokens
 
 
 def _content_and_sha(

@@ -5,7 +5,7 @@ Under one prefix per import and per run, `imports/<user id>/<project id>/<import
 | key                       | what it holds                                                       |
 | ------------------------- | ------------------------------------------------------------------- |
 | `files/<n>`               | the n-th kept file's bytes, as the archive held them                |
-| `kept.json`               | `{path: {"object": n, "sha": blob sha}}` for every kept file         |
+| `kept.json`               | `{path: {"object": n, "sha": blob sha, "tokens": t}}` per kept file |
 | `listing/<page>.json`     | the files listing, `LISTING_PAGE` rows a page, in the archive's order |
 | `manifest.json`           | the commit, the counts and the number of listing pages; written last |
 
@@ -43,6 +43,7 @@ def listed_row(listed: ListedFile) -> dict[str, Any]:
         "included": listed.included,
         "skipped_reason": listed.skipped_reason.value if listed.skipped_reason else None,
         "secrets": [{"line": finding.line, "kind": finding.kind} for finding in listed.secrets],
+        "tokens": listed.tokens,
     }
 
 
@@ -115,7 +116,7 @@ class S3ContentWriter:
     def keep(self, file: KeptFile) -> None:
         number = len(self.kept)
         self._put(f"files/{number}", file.content, "text/plain; charset=utf-8")
-        self.kept[file.path] = {"object": number, "sha": file.sha}
+        self.kept[file.path] = {"object": number, "sha": file.sha, "tokens": file.tokens}
 
     def finish(self, listing: ImportedListing) -> None:
         rows = [listed_row(listed) for listed in listing.files]
@@ -128,6 +129,7 @@ class S3ContentWriter:
             "files": len(rows),
             "kept_files": listing.kept_files,
             "kept_bytes": listing.kept_bytes,
+            "kept_tokens": listing.kept_tokens,
             "listing_pages": len(pages),
             "listing_page_size": LISTING_PAGE,
         }

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from importer.token_counts import O200kTokenCounter
 from local import records
 from local.demo import DEMO_IMPORT
 from local.settings import LOCAL_REGION, local_dynamodb_client
@@ -101,6 +102,18 @@ def test_an_own_repository_imports_its_head_with_the_policys_verdict_on_each_fil
     assert skipped == {"docs/logo.md": "binary", "docs/generated.md": "too_large", "docs/deploy.md": "secret"}
     status, content = send(server, "GET", f"{server.import_path(shown['id'])}/files/README.md")
     assert (status, content) == (200, README)
+
+
+def test_each_kept_file_is_counted_in_tokens_and_the_import_sums_them(server: LocalServer) -> None:
+    shown = created(server, github_import("octo-local/app"))
+
+    rows = listing(server, shown["id"])
+    counter = O200kTokenCounter()
+    kept = {path: row["tokens"] for path, row in rows.items() if row["included"]}
+    texts = {path: send(server, "GET", f"{server.import_path(shown['id'])}/files/{path}")[1] for path in kept}
+    assert kept == {path: counter.count(text.decode()) for path, text in texts.items()}
+    assert {row["tokens"] for row in rows.values() if not row["included"]} == {None}
+    assert shown["context"]["tokens"] == sum(kept.values()) > 0
 
 
 def test_a_new_commit_and_a_refresh_give_the_new_sha_and_content(server: LocalServer, repository: Path) -> None:

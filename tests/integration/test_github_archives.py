@@ -15,7 +15,7 @@ from domain.import_failures import FailureCode, ImportFailed
 from github_client.app_tokens import InstallationToken
 from github_client.archives import ArchiveDownloads
 from importer.tar_archive import ImportedTree, ReadableStream, read_archive
-from tests.archives import FakeScanner, github_archive
+from tests.archives import fake_judges, github_archive
 from tests.github_replay import Answer, ReplayedGithub, recording, replayed_github
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -43,7 +43,7 @@ def downloads(github: ReplayedGithub) -> ArchiveDownloads:
 
 def imported(stream: ReadableStream) -> tuple[ImportedTree, list[KeptFile]]:
     kept: list[KeptFile] = []
-    tree = read_archive(stream, policy=ContextPolicy(), budget=BudgetUse(), scanner=FakeScanner(), keep=kept.append)
+    tree = read_archive(stream, policy=ContextPolicy(), budget=BudgetUse(), judges=fake_judges(), keep=kept.append)
     return tree, kept
 
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from domain.context_policy import BudgetUse, Category, ContextPolicy, KeptFile
+from domain.context_policy import BudgetUse, Category, ContentJudges, ContextPolicy, KeptFile
 from domain.import_failures import FailureCode, ImportFailed
 from github_client.responses import archive_failure, redirect_target
 from importer.secret_scan import DetectSecretsScanner
 from importer.tar_archive import ImportedTree, git_blob_sha, read_archive
+from importer.token_counts import O200kTokenCounter
 from tests.github_replay import header_map, recording
 
 
@@ -44,7 +45,11 @@ def import_archive(archive: bytes) -> tuple[ImportedTree, list[KeptFile]]:
     kept: list[KeptFile] = []
     with DetectSecretsScanner() as scanner:
         tree = read_archive(
-            io.BytesIO(archive), policy=ContextPolicy(), budget=BudgetUse(), scanner=scanner, keep=kept.append
+            io.BytesIO(archive),
+            policy=ContextPolicy(),
+            budget=BudgetUse(),
+            judges=ContentJudges(scanner, O200kTokenCounter()),
+            keep=kept.append,
         )
     return tree, kept
 

@@ -14,6 +14,7 @@ import pytest
 from domain.import_files import ImportFiles
 from dynamodb_store import keys
 from handlers import edge, get_import_file, list_import_files
+from importer.token_counts import O200kTokenCounter
 from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_GITHUB_USER_ID
 from s3_store.content import S3ContentReader
 from tests.api_client import GITHUB_IMPORT, assert_error, call, import_path, post_imports
@@ -125,7 +126,9 @@ def test_the_listing_shows_every_path_with_its_category_or_the_reason_it_was_ski
         "included": True,
         "skipped_reason": None,
         "secrets": [],
+        "tokens": O200kTokenCounter().count(README.decode()),
     }
+    assert rows["docs/deploy.md"]["tokens"] is None
 
 
 @pytest.mark.usefixtures("files_routes")

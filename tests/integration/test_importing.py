@@ -21,6 +21,7 @@ from github_client.archives import ArchiveDownloads
 from github_client.source import GithubArchiveSource, InstallationReader
 from importer.secret_scan import DetectSecretsScanner
 from importer.tar_archive import read_archive
+from importer.token_counts import O200kTokenCounter
 from s3_store.content import S3ContentStore
 from tests.api_client import GITHUB_IMPORT, call, import_path, post_imports, stored_import_item
 from tests.archives import COMMIT, github_archive
@@ -100,6 +101,7 @@ def importer(
         source=source,
         read_archive=read_archive,
         open_scanner=DetectSecretsScanner,
+        token_counter=O200kTokenCounter(),
         clock=lambda: NOW,
         new_run_id=lambda: next(ids),
     )
@@ -142,7 +144,15 @@ def test_an_import_is_fetched_judged_scanned_and_stored(
         "bytes": {"N": str(sum(len(REPOSITORY[path]) for path in kept))},
         "skipped_files": {"N": "3"},
         "secrets_found": {"N": "1"},
+        "tokens": {"N": str(sum(entry["tokens"] for entry in kept.values()))},
     }
+    counter = O200kTokenCounter()
+    assert {path: entry["tokens"] for path, entry in kept.items()} == {
+        path: counter.count(REPOSITORY[path].decode()) for path in kept
+    }
+    assert {path: row["tokens"] for path, row in listing.items() if not row["included"]} == dict.fromkeys(
+        ["docs/deploy.md", "assets/logo.png", "src/main.ts"], None
+    )
     assert json.loads(content[prefix + "manifest.json"])["commit_sha"] == COMMIT
 
 

@@ -38,7 +38,7 @@ def test_a_refresh_of_a_completed_import_wants_a_new_run_and_keeps_content_and_e
     assert refreshed.status == 202, refreshed.text
     shown = refreshed.json()["import"]
     assert (shown["status"], shown["commit_sha"], shown["error"]) == ("pending", "ab" * 20, None)
-    assert shown["context"] == {"files": 3, "bytes": 120, "skipped_files": 7, "secrets_found": 1}
+    assert shown["context"] == {"files": 3, "bytes": 120, "skipped_files": 7, "secrets_found": 1, "tokens": 40}
     assert refreshed.headers["etag"] == etag
     assert call("GET", import_path(import_id)).json()["import"] == shown
     item = stored_import_item(dynamodb, import_id)

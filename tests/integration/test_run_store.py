@@ -28,7 +28,9 @@ pytestmark = pytest.mark.usefixtures("demo_token")
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 LEASE = NOW + timedelta(minutes=16)
 PARTITION = {"S": "USER#1#PROJECT#789"}
-COMPLETED = CompletedRun("ab" * 20, ContextSummary(files=3, bytes=120, skipped_files=7, secrets_found=1), "p/run1/")
+COMPLETED = CompletedRun(
+    "ab" * 20, ContextSummary(files=3, bytes=120, skipped_files=7, secrets_found=1, tokens=40), "p/run1/"
+)
 
 
 def created(body: dict[str, Any]) -> tuple[int, str]:
@@ -236,11 +238,29 @@ def test_a_completed_run_shows_in_the_import_and_in_both_kinds_of_list_page(dyna
         "commit_sha": "ab" * 20,
         "imported_at": "2026-12-01T12:00:00.000Z",
         "error": None,
-        "context": {"files": 3, "bytes": 120, "skipped_files": 7, "secrets_found": 1},
+        "context": {"files": 3, "bytes": 120, "skipped_files": 7, "secrets_found": 1, "tokens": 40},
     }
     assert {name: read[name] for name in expected} == expected
     assert [{name: each[name] for name in expected} for each in listed if each["id"] == import_id] == [expected]
     assert [{name: each[name] for name in expected} for each in filtered if each["id"] == import_id] == [expected]
+
+
+def test_an_import_completed_before_token_counts_shows_tokens_null(dynamodb: DynamoDBClient) -> None:
+    import_id, _ = completed_import(dynamodb)
+    # As a run completed before tokens were counted left the import and its copy.
+    for item in dynamodb.scan(TableName="DataTable")["Items"]:
+        if item.get("id") == {"N": str(import_id)} and "context" in item:
+            key = {"PK": item["PK"], "SK": item["SK"]}
+            dynamodb.update_item(
+                TableName="DataTable",
+                Key=key,
+                UpdateExpression="REMOVE #c.tokens",
+                ExpressionAttributeNames={"#c": "context"},
+            )
+
+    read = call("GET", import_path(import_id)).json()["import"]
+
+    assert read["context"] == {"files": 3, "bytes": 120, "skipped_files": 7, "secrets_found": 1, "tokens": None}
 
 
 def test_a_failure_shows_its_code_message_and_retry_at(dynamodb: DynamoDBClient) -> None:

@@ -18,7 +18,7 @@ from domain.context_policy import (
     language_of,
     patterns_problem,
 )
-from tests.archives import FakeScanner
+from tests.archives import FakeScanner, fake_judges
 
 
 @pytest.mark.parametrize(
@@ -164,20 +164,20 @@ def test_twenty_reasonable_patterns_are_accepted() -> None:
 def test_a_file_with_a_nul_byte_is_binary_whatever_its_name() -> None:
     scanner = FakeScanner()
 
-    verdict = judge_content("README.md", b"# Title\n\0\x01\x02", BudgetUse(), scanner)
+    verdict = judge_content("README.md", b"# Title\n\0\x01\x02", BudgetUse(), fake_judges(scanner))
 
     assert verdict == Verdict(SkipReason.BINARY)
     assert scanner.scanned == []
 
 
 def test_text_that_is_not_utf8_is_skipped_as_binary() -> None:
-    assert judge_content("README.md", "café".encode("latin-1"), BudgetUse(), FakeScanner()).reason is SkipReason.BINARY
+    assert judge_content("README.md", "café".encode("latin-1"), BudgetUse(), fake_judges()).reason is SkipReason.BINARY
 
 
 def test_a_file_with_a_finding_is_not_kept_and_the_finding_names_line_and_kind() -> None:
     budget = BudgetUse()
 
-    verdict = judge_content("config.yml", b"name: demo\ntoken: PLANTED\n", budget, FakeScanner())
+    verdict = judge_content("config.yml", b"name: demo\ntoken: PLANTED\n", budget, fake_judges())
 
     assert verdict == Verdict(SkipReason.SECRET, (SecretFinding(2, "Planted"),))
     assert (budget.files, budget.bytes) == (0, 0)
@@ -186,7 +186,7 @@ def test_a_file_with_a_finding_is_not_kept_and_the_finding_names_line_and_kind()
 def test_the_budget_of_files_keeps_the_first_and_skips_the_rest() -> None:
     budget = BudgetUse(ImportBudget(max_files=2))
 
-    reasons = [judge_content(f"f{n}.md", b"text", budget, FakeScanner()).reason for n in range(3)]
+    reasons = [judge_content(f"f{n}.md", b"text", budget, fake_judges()).reason for n in range(3)]
 
     assert reasons == [None, None, SkipReason.BUDGET]
 
@@ -195,7 +195,7 @@ def test_the_budget_of_bytes_skips_a_file_that_would_pass_it_but_keeps_a_smaller
     budget = BudgetUse(ImportBudget(max_bytes=10))
 
     reasons = [
-        judge_content(name, content, budget, FakeScanner()).reason
+        judge_content(name, content, budget, fake_judges()).reason
         for name, content in [("a.md", b"123456"), ("b.md", b"1234567"), ("c.md", b"1234")]
     ]
 

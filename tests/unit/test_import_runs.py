@@ -27,7 +27,7 @@ from domain.import_runs import (
 )
 from domain.models import RunStatus, SourceType
 from importer.tar_archive import read_archive
-from tests.archives import COMMIT, FakeScanner, file_at, github_archive
+from tests.archives import COMMIT, FakeScanner, WordTokens, file_at, github_archive
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 JOB = ImportJob(user_id=1, project_id=2, import_id=3, start_id="start-1")
@@ -169,6 +169,7 @@ def importer(
         source=source,
         read_archive=read_archive,
         open_scanner=lambda: nullcontext(FakeScanner()),
+        token_counter=WordTokens(),
         clock=lambda: times[0],
         new_run_id=lambda: next(ids),
     )

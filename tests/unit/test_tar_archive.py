@@ -26,7 +26,7 @@ from domain.context_policy import (
 )
 from domain.import_failures import FailureCode, ImportFailed
 from importer.tar_archive import ArchiveLimits, ImportedTree, git_blob_sha, read_archive
-from tests.archives import COMMIT, TOP, FakeScanner, Member, file_at, github_archive, link, special
+from tests.archives import COMMIT, TOP, Member, fake_judges, file_at, github_archive, link, special
 
 
 def read(
@@ -41,7 +41,7 @@ def read(
         io.BytesIO(archive),
         policy=policy or ContextPolicy(),
         budget=BudgetUse(budget or ImportBudget()),
-        scanner=FakeScanner(),
+        judges=fake_judges(),
         keep=kept.append,
         limits=limits,
     )
