@@ -69,6 +69,7 @@ def function_requests(token: str) -> dict[str, tuple[dict[str, Any], int]]:
         # The demo import has no completed run locally: the files routes answer 409 after every check.
         "ListImportFilesFunction": (route_event("GET", f"{one}/files", token), 409),
         "GetImportFileFunction": (route_event("GET", f"{one}/files/README.md", token), 409),
+        "GetImportContextFunction": (route_event("GET", f"{one}/context", token), 409),
         # Signed with the local secret; a ping reads no DynamoDB item.
         "GithubWebhookFunction": (delivery_event("ping", "bench-cold-start"), 200),
     }

@@ -50,6 +50,7 @@ READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynam
         ("RefreshImportFunction", READ_SESSION_AND_DATA | {("dynamodb:UpdateItem", "DataTable.Arn")}),
         ("ListImportFilesFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
         ("GetImportFileFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
+        ("GetImportContextFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
     ],
 )
 def test_each_other_function_has_exactly_its_routes_grants(function_id: str, granted: set[tuple[str, str]]) -> None:
@@ -160,6 +161,7 @@ def test_each_route_is_its_own_functions_http_api_payload_2_event() -> None:
         f"POST {IMPORTS}/{{import_id}}/refresh",
         f"GET {IMPORTS}/{{import_id}}/files",
         f"GET {IMPORTS}/{{import_id}}/files/{{path+}}",
+        f"GET {IMPORTS}/{{import_id}}/context",
         "POST /api/github/webhooks",
     ]
 
@@ -299,6 +301,7 @@ def test_imports_functions_read_no_installation_state_link_claim_or_delivery(fun
         "UpdateImportFunction",
         "ListImportFilesFunction",
         "GetImportFileFunction",
+        "GetImportContextFunction",
     }
     assert may(function_id, "dynamodb:BatchGetItem", partition_of(keys.account_installation_key("x"))) is (
         reads_installations

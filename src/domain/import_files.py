@@ -9,14 +9,14 @@ it away. An import no run has completed yet has nothing to read (409).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.access import ImportKey
-from domain.context_policy import Category, SkipReason
+from domain.context_policy import Category, SkipReason, language_of
 from domain.create_import import require_installation_covers
 from domain.errors import (
     FilesChanged,
@@ -27,11 +27,24 @@ from domain.errors import (
     RequestRejected,
 )
 from domain.gate import Gate, Reads, accepted
-from domain.models import FilesPosition, ProjectImport, SourceType, StoredImport
+from domain.import_digest import (
+    DIGEST_FORMAT,
+    DigestFile,
+    DigestSource,
+    KeptEntry,
+    LeftOut,
+    LeftOutReason,
+    plan_digest,
+    render_digest,
+)
+from domain.models import FilesPosition, ProjectImport, SourceType, StoredImport, format_utc_timestamp
 from domain.ports import ImportStore
 from domain.source_paths import parse_github_repository
 
 MAX_FILES_PAGE = 1000
+# A digest carries at most this many bytes of files (a Lambda response carries 6 MB, escaped as JSON).
+MAX_DIGEST_FILE_BYTES = 4 * 1024 * 1024
+MAX_DIGEST_TOKENS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,14 @@ class KeptContentReader(Protocol):
         """The kept file's bytes (its path was kept)."""
         ...
 
+    def kept_entries(self, prefix: str) -> list[KeptEntry]:
+        """Every kept file, in the archive's order."""
+        ...
+
+    def kept_texts(self, prefix: str, paths: Sequence[str]) -> list[bytes]:
+        """The kept files' bytes, in the order of `paths` (all kept)."""
+        ...
+
 
 @dataclass(frozen=True)
 class FilesCommand:
@@ -123,6 +144,30 @@ class FileCommand:
     # If-None-Match: the versions the client holds (None: any version, `*`); none without the header.
     unchanged_if: frozenset[str] | None = frozenset()
     envelope: RequestRejected | None = None
+
+
+@dataclass(frozen=True)
+class DigestQuery:
+    max_tokens: int | None = None  # None: no bound but the response's
+
+
+@dataclass(frozen=True)
+class DigestCommand:
+    session_token: str | None
+    path: ImportKey | RequestRejected
+    query: DigestQuery | RequestRejected
+    # If-None-Match: as FileCommand's.
+    unchanged_if: frozenset[str] | None = frozenset()
+    # Whether a rendered digest fits in one response (the edge knows how it is carried).
+    fits: Callable[[str], bool] = lambda _markdown: True
+
+
+@dataclass(frozen=True)
+class ImportDigest:
+    """The digest's version tag, and its Markdown unless the client already holds that version."""
+
+    etag: str
+    markdown: str | None
 
 
 class ImportFiles:
@@ -156,6 +201,28 @@ class ImportFiles:
             return KeptText(sha, None)
         return KeptText(sha, self._content.kept_bytes(prefix, path))
 
+    def digest(self, command: DigestCommand) -> ImportDigest:
+        prefix, stored = self._readable(command.session_token, command.path, [command.query])
+        query = accepted(command.query)
+        etag = digest_etag(prefix, stored.version, query.max_tokens)
+        if command.unchanged_if is None or etag in command.unchanged_if:
+            return ImportDigest(etag, None)
+        entries = self._content.kept_entries(prefix)
+        plan = plan_digest(entries, query.max_tokens, MAX_DIGEST_FILE_BYTES)
+        tokens = {entry.path: entry.tokens for entry in entries}
+        texts = self._content.kept_texts(prefix, plan.included)
+        files = [
+            DigestFile(path, language_of(path), tokens[path], text.decode("utf-8"))
+            for path, text in zip(plan.included, texts, strict=True)
+        ]
+        source, left_out = _digest_source(stored.import_), list(plan.left_out)
+        markdown = render_digest(source, files, left_out)
+        while not command.fits(markdown) and files:  # escaping grew it past one response: drop from the end
+            dropped = files.pop()
+            left_out.insert(0, LeftOut(dropped.path, dropped.tokens, LeftOutReason.RESPONSE_SIZE))
+            markdown = render_digest(source, files, left_out)
+        return ImportDigest(etag, markdown)
+
     def _readable(
         self, session_token: str | None, path: ImportKey | RequestRejected, parts: Sequence[object | RequestRejected]
     ) -> tuple[str, StoredImport]:
@@ -188,3 +255,29 @@ def listing_name(prefix: str) -> str:
 def _listed_files(stored: ProjectImport) -> int:
     context = stored.context
     return context.files + context.skipped_files if context is not None else 0
+
+
+def digest_etag(prefix: str, version: int, max_tokens: int | None) -> str:
+    """Names what a digest shows: the run's content (its prefix), the import's fields in the header (its
+    version), the bound and the format."""
+    named = f"{DIGEST_FORMAT}:{prefix}:{version}:{max_tokens}"
+    return hashlib.sha256(named.encode()).hexdigest()[:32]
+
+
+def _digest_source(stored: ProjectImport) -> DigestSource:
+    context = stored.context
+    if context is None or stored.imported_at is None:  # only completed imports are readable
+        raise ValueError("a readable import has a context and an imported_at")
+    return DigestSource(
+        title=stored.title or stored.source_path,
+        source_type=stored.source_type.value,
+        source_path=stored.source_path,
+        source_ref=stored.source_ref,
+        commit_sha=stored.commit_sha,
+        imported_at=format_utc_timestamp(stored.imported_at),
+        kept_files=context.files,
+        kept_bytes=context.bytes,
+        kept_tokens=context.tokens,
+        skipped_files=context.skipped_files,
+        secrets_found=context.secrets_found,
+    )

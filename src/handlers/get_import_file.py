@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -27,13 +26,13 @@ from handlers.edge import (
     logger,
     store,
 )
+from handlers.preconditions import IF_NONE_MATCH_HEADER, REVALIDATE, known_entity_tags, revalidated_text_responses
 from handlers.snapstart import PrimingRequest
 
 __all__ = ["app", "dynamodb", "files", "lambda_handler", "logger"]
 
 FILE_PATH = f"{IMPORT_PATH}/files/{GREEDY_TAIL}"
 TEXT = "text/plain; charset=utf-8"
-IF_NONE_MATCH_HEADER = "if-none-match"
 MAX_PATH_CHARACTERS = 4096
 edge = RouteEdge(IMPORT_PATH_IDS)
 app = edge.app
@@ -49,7 +48,6 @@ RepositoryPath = Annotated[
         openapi_examples={"readme": Example(summary="the repository's README", value="README.md")},
     ),
 ]
-_ENTITY_TAG = re.compile(r'\s*(?:W/)?"([\x21\x23-\x7e]*)"\s*')
 
 
 @app.get(
@@ -58,18 +56,7 @@ _ENTITY_TAG = re.compile(r'\s*(?:W/)?"([\x21\x23-\x7e]*)"\s*')
     description="The content of a file the last completed run kept, as the repository held it (UTF-8 text). "
     "Its ETag is git's blob SHA; send it as If-None-Match to get 304 while it is unchanged.",
     responses={
-        200: {
-            "description": "The file's text.",
-            "headers": {
-                "ETag": {"description": "git's blob SHA of the file, quoted.", "schema": {"type": "string"}},
-                "Cache-Control": {
-                    "description": "`private, no-cache`: revalidate with If-None-Match.",
-                    "schema": {"type": "string"},
-                },
-            },
-            "content": {TEXT: {"schema": {"type": "string"}}},
-        },
-        304: {"description": "If-None-Match named the file's ETag: it is unchanged; no body.", "content": {}},
+        **revalidated_text_responses("the file's text", TEXT, "git's blob SHA of the file, quoted."),
         **error_responses.openapi_error_responses(_STATUSES, conflict=_CONFLICT),
     },
     tags=["imports"],
@@ -89,7 +76,7 @@ def get_import_file(
             envelope=edge.envelope_problem(),
         )
     )
-    headers = {"ETag": f'"{kept.sha}"', "Cache-Control": "private, no-cache"}
+    headers = {"ETag": f'"{kept.sha}"'} | REVALIDATE
     if kept.content is None:
         return Response(status_code=304, headers=headers)
     return Response(status_code=200, content_type=TEXT, body=kept.content.decode("utf-8"), headers=headers)
@@ -116,15 +103,6 @@ def repository_path(encoded: str) -> str | RequestRejected:
             (FieldError(field="path", message=_PATH_RULE),),
         )
     return decoded
-
-
-def known_entity_tags(header_value: str | None) -> frozenset[str] | None:
-    """The tags If-None-Match names (weakly compared, as RFC 9110 says); None for `*`, any version."""
-    if header_value is None:
-        return frozenset()
-    if header_value.strip() == "*":
-        return None
-    return frozenset(tag.group(1) for member in header_value.split(",") if (tag := _ENTITY_TAG.fullmatch(member)))
 
 
 lambda_handler = edge.lambda_handler(priming=PrimingRequest("GET", f"{IMPORT_PATH}/files/README.md"))

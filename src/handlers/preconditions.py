@@ -1,4 +1,5 @@
-"""ETag and If-Match (RFC 9110, 8.8.3 and 13.1.1) over the import's stored version."""
+"""ETag, If-Match and If-None-Match (RFC 9110, 8.8.3, 13.1.1 and 13.1.2): over the import's stored
+version, and over the content routes' own tags (a kept file's blob SHA, a digest's version)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from domain.manage_imports import Precondition
 from domain.models import ImportResponse, StoredImport
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 
 IF_MATCH_HEADER = "if-match"
+IF_NONE_MATCH_HEADER = "if-none-match"
+# What a route that answers with a content ETag sends with it: revalidate each time, with If-None-Match.
+REVALIDATE = {"Cache-Control": "private, no-cache"}
 # How the routes that answer with an ETag describe it in the OpenAPI document.
 ETAG_HEADER: dict[str, OpenAPIResponseHeader] = {
     "ETag": {"description": "The import's version; send it as If-Match.", "schema": {"type": "string"}}
@@ -62,3 +66,30 @@ def if_match(header_value: str | None) -> Precondition | RequestRejected | None:
         if ours is not None and not tag.group(1):
             versions.add(int(ours.group(1)))
     return Precondition(versions=frozenset(versions))
+
+
+def known_entity_tags(header_value: str | None) -> frozenset[str] | None:
+    """The tags If-None-Match names (weakly compared, as RFC 9110 says); None for `*`, any version."""
+    if header_value is None:
+        return frozenset()
+    if header_value.strip() == "*":
+        return None
+    return frozenset(tag.group(2) for member in header_value.split(",") if (tag := _ENTITY_TAG.fullmatch(member)))
+
+
+def revalidated_text_responses(what: str, media_type: str, etag_description: str) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI 200 and 304 of a route that answers text with a content ETag and REVALIDATE."""
+    return {
+        200: {
+            "description": f"{what[0].upper()}{what[1:]}.",
+            "headers": {
+                "ETag": {"description": etag_description, "schema": {"type": "string"}},
+                "Cache-Control": {
+                    "description": "`private, no-cache`: revalidate with If-None-Match.",
+                    "schema": {"type": "string"},
+                },
+            },
+            "content": {media_type: {"schema": {"type": "string"}}},
+        },
+        304: {"description": f"If-None-Match named the ETag of {what}: it is unchanged; no body.", "content": {}},
+    }

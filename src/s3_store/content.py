@@ -5,7 +5,7 @@ Under one prefix per import and per run, `imports/<user id>/<project id>/<import
 | key                       | what it holds                                                       |
 | ------------------------- | ------------------------------------------------------------------- |
 | `files/<n>`               | the n-th kept file's bytes, as the archive held them                |
-| `kept.json`               | `{path: {"object": n, "sha": blob sha, "tokens": t}}` per kept file |
+| `kept.json`               | `{path: {"object": n, "sha", "size", "tokens"}}` per kept file, in order |
 | `listing/<page>.json`     | the files listing, `LISTING_PAGE` rows a page, in the archive's order |
 | `manifest.json`           | the commit, the counts and the number of listing pages; written last |
 
@@ -17,10 +17,13 @@ import's item records it: a reader never sees a half-written run. A discarded pr
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from domain.context_policy import KeptFile, ListedFile
+from domain.import_digest import KeptEntry
 from domain.import_runs import ImportedListing, ImportJob
 
 if TYPE_CHECKING:
@@ -28,6 +31,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 LISTING_PAGE = 1000
+# A digest reads its files side by side (up to 1,000 GETs would take seconds one after another), as
+# many at once as botocore's connection pool holds by default.
+_PARALLEL_GETS = 10
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
 _JSON = "application/json"
 
@@ -96,6 +102,18 @@ class S3ContentReader:
         number = self._kept_files(prefix)[path]["object"]
         return self._client.get_object(Bucket=self._bucket, Key=f"{prefix}files/{number}")["Body"].read()
 
+    def kept_entries(self, prefix: str) -> list[KeptEntry]:
+        # Runs completed before sizes and token counts were recorded have neither.
+        return [
+            KeptEntry(path, entry.get("size"), entry.get("tokens")) for path, entry in self._kept_files(prefix).items()
+        ]
+
+    def kept_texts(self, prefix: str, paths: Sequence[str]) -> list[bytes]:
+        if not paths:
+            return []
+        with ThreadPoolExecutor(max_workers=min(_PARALLEL_GETS, len(paths))) as pool:
+            return list(pool.map(lambda path: self.kept_bytes(prefix, path), paths))
+
     def _kept_files(self, prefix: str) -> dict[str, dict[str, Any]]:
         if self._kept is None or self._kept[0] != prefix:
             self._kept = (prefix, self._json(f"{prefix}kept.json"))
@@ -116,7 +134,7 @@ class S3ContentWriter:
     def keep(self, file: KeptFile) -> None:
         number = len(self.kept)
         self._put(f"files/{number}", file.content, "text/plain; charset=utf-8")
-        self.kept[file.path] = {"object": number, "sha": file.sha, "tokens": file.tokens}
+        self.kept[file.path] = {"object": number, "sha": file.sha, "size": len(file.content), "tokens": file.tokens}
 
     def finish(self, listing: ImportedListing) -> None:
         rows = [listed_row(listed) for listed in listing.files]

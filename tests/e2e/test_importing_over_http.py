@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from markdown_it import MarkdownIt
 
 from importer.token_counts import O200kTokenCounter
 from local import records
@@ -22,6 +23,7 @@ from tests.git_repositories import commit, git, new_repository
 
 LARGE = b"# generated\n" + b"x = 1\n" * (1024 * 1024 // 6)
 README = "# App\n\nCafé ☕, and a line that ends in CRLF\r\n".encode()
+FENCES = b"How to fence:\n```\n## Not a heading of the digest\n`````\nend\n"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +36,7 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "Dockerfile": b"FROM node:22-slim\n",
             ".github/workflows/ci.yml": b"on: push\njobs: {}\n",
             "README.md": README,
+            "docs/fences.md": FENCES,
             "docs/logo.md": b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
             "docs/generated.md": LARGE,
             "docs/deploy.md": b'aws_access_key_id = "AKIAIOSFODNN7EXAMPLE"\n',
@@ -97,6 +100,7 @@ def test_an_own_repository_imports_its_head_with_the_policys_verdict_on_each_fil
         "Dockerfile": "runtime",
         ".github/workflows/ci.yml": "build_tool",
         "README.md": "documentation",
+        "docs/fences.md": "documentation",
     }
     skipped = {path: row["skipped_reason"] for path, row in rows.items() if not row["included"]}
     assert skipped == {"docs/logo.md": "binary", "docs/generated.md": "too_large", "docs/deploy.md": "secret"}
@@ -114,6 +118,41 @@ def test_each_kept_file_is_counted_in_tokens_and_the_import_sums_them(server: Lo
     assert kept == {path: counter.count(text.decode()) for path, text in texts.items()}
     assert {row["tokens"] for row in rows.values() if not row["included"]} == {None}
     assert shown["context"]["tokens"] == sum(kept.values()) > 0
+
+
+def test_the_digest_fences_every_kept_file_once_and_is_304_while_unchanged(server: LocalServer) -> None:
+    shown = created(server, github_import("octo-local/app"))
+    digest_path = f"{server.import_path(shown['id'])}/context"
+
+    status, answer = send(server, "GET", digest_path)
+
+    assert status == 200, answer
+    tokens = MarkdownIt("commonmark").parse(answer.decode())
+    headings = [(tokens[i + 1].children or [])[0].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    blocks = [token.content for token in tokens if token.type == "fence"]
+    kept = ["package.json", "Dockerfile", ".github/workflows/ci.yml", "README.md", "docs/fences.md"]
+    assert sorted(headings[2:]) == sorted(kept)  # after the title and `Files`
+    assert blocks[1:] == [_kept_text(server, shown["id"], path) for path in headings[2:]]
+    assert FENCES.decode() in blocks
+    assert README in answer  # byte for byte, its CRLF too
+    for skipped in ("docs/logo.md", "docs/generated.md", "docs/deploy.md", "AKIAIOSFODNN7EXAMPLE"):
+        assert skipped.encode() not in answer
+    request = urllib.request.Request(
+        server.base_url + digest_path, headers={"Cookie": f"neptun-session={server.session_token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as first:
+        etag = first.headers["ETag"]
+    request.add_header("If-None-Match", etag)
+    with pytest.raises(urllib.error.HTTPError) as unchanged:
+        urllib.request.urlopen(request, timeout=30)
+    assert unchanged.value.code == 304
+
+
+def _kept_text(server: LocalServer, import_id: int, path: str) -> str:
+    status, content = send(server, "GET", f"{server.import_path(import_id)}/files/{path}")
+    assert status == 200
+    text = content.decode().replace("\r\n", "\n")  # as CommonMark reads line endings
+    return text if text.endswith("\n") else text + "\n"
 
 
 def test_a_new_commit_and_a_refresh_give_the_new_sha_and_content(server: LocalServer, repository: Path) -> None:

@@ -17,6 +17,7 @@ def test_every_cold_start_run_of_make_bench_answers_its_expected_status() -> Non
         "RefreshImportFunction",
         "ListImportFilesFunction",
         "GetImportFileFunction",
+        "GetImportContextFunction",
         "GithubWebhookFunction",
     }
 

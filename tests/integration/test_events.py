@@ -56,6 +56,7 @@ STATUSES_OF_ROUTE = {
         404,
         409,
     },
+    "GET /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}/context": {400, 401, 403, 404, 409},
     "POST /api/github/webhooks": {200, 202, 400, 401},
 }
 

@@ -1,0 +1,146 @@
+"""The digest's Markdown, read back with a CommonMark parser as a chat's renderer reads it: every file
+once in a block of its own that nothing inside it can close, the tree, the budget and what it left out."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from domain.import_digest import (
+    DigestFile,
+    DigestSource,
+    KeptEntry,
+    LeftOut,
+    LeftOutReason,
+    code_span,
+    fence_for,
+    plan_digest,
+    render_digest,
+)
+
+SOURCE = DigestSource(
+    title="Demo",
+    source_type="github",
+    source_path="octo/demo",
+    source_ref=None,
+    commit_sha="9" * 40,
+    imported_at="2026-12-01T12:00:00.000Z",
+    kept_files=3,
+    kept_bytes=120,
+    kept_tokens=40,
+    skipped_files=2,
+    secrets_found=1,
+)
+PARSER = MarkdownIt("commonmark")
+
+
+def parsed(markdown: str) -> list[Token]:
+    return PARSER.parse(markdown)
+
+
+def fences(markdown: str) -> list[Token]:
+    return [token for token in parsed(markdown) if token.type == "fence"]
+
+
+def h2_texts(markdown: str) -> list[str]:
+    tokens = parsed(markdown)
+    return [
+        (tokens[i + 1].children or [])[0].content
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open" and token.tag == "h2"
+    ]
+
+
+def file(path: str, text: str, language: str | None = "markdown", tokens: int | None = 5) -> DigestFile:
+    return DigestFile(path, language, tokens, text)
+
+
+def test_each_file_is_one_block_tagged_with_its_language_after_the_tree() -> None:
+    files = [file("README.md", "# Demo\n"), file("package.json", '{"name": "demo"}\n', "json")]
+
+    markdown = render_digest(SOURCE, files, [])
+
+    blocks = fences(markdown)
+    assert [(block.info, block.content) for block in blocks] == [
+        ("text", "README.md\npackage.json\n"),
+        ("markdown", "# Demo\n"),
+        ("json", '{"name": "demo"}\n'),
+    ]
+    assert h2_texts(markdown) == ["Files", "README.md", "package.json"]
+
+
+def test_a_file_full_of_backtick_runs_cannot_close_its_block_early() -> None:
+    hostile = "```\n# Not a heading\n````\n`````python\nstill inside\n"
+    files = [file("docs/fences.md", hostile), file("after.md", "after\n")]
+
+    blocks = fences(render_digest(SOURCE, files, []))
+
+    assert [block.content for block in blocks[1:]] == [hostile, "after\n"]
+    assert blocks[1].markup == "``````"
+
+
+def test_a_path_with_backticks_and_a_newline_stays_one_heading() -> None:
+    path = "docs/`odd`\n# injected.md"
+
+    markdown = render_digest(SOURCE, [file(path, "x\n")], [])
+
+    assert h2_texts(markdown) == ["Files", "docs/`odd`\\x0a# injected.md"]
+    assert sum(1 for token in parsed(markdown) if token.type == "heading_open" and token.tag == "h1") == 1
+
+
+@given(st.text(alphabet=st.sampled_from("`~\n #ab\\"), max_size=60))
+def test_any_text_comes_back_whole_from_its_block(text: str) -> None:
+    blocks = fences(render_digest(SOURCE, [file("f.md", text)], []))
+
+    expected = text if text.endswith("\n") or not text else text + "\n"
+    assert blocks[1].content == expected
+
+
+@pytest.mark.parametrize(("text", "fence"), [("plain", "```"), ("a ``` b", "````"), ("`````", "``````")])
+def test_the_fence_outnumbers_the_longest_backtick_run(text: str, fence: str) -> None:
+    assert fence_for(text) == fence
+
+
+def test_a_code_span_pads_text_that_starts_with_a_backtick() -> None:
+    assert code_span("`a") == "`` `a ``"
+
+
+def test_the_tree_shows_each_folder_once_before_its_files() -> None:
+    paths = ["src/app/main.py", "README.md", "src/app/util.py", "src/setup.cfg"]
+
+    tree = fences(render_digest(SOURCE, [file(path, "x\n") for path in paths], []))[0].content
+
+    assert tree == "README.md\nsrc/\n  app/\n    main.py\n    util.py\n  setup.cfg\n"
+
+
+def test_the_plan_stops_before_max_tokens_and_leaves_out_the_rest_in_order() -> None:
+    entries = [KeptEntry("a", 10, 40), KeptEntry("b", 10, 50), KeptEntry("c", 10, 5)]
+
+    plan = plan_digest(entries, max_tokens=60, max_bytes=1000)
+
+    assert plan.included == ["a"]
+    assert plan.left_out == [LeftOut("b", 50, LeftOutReason.MAX_TOKENS), LeftOut("c", 5, LeftOutReason.MAX_TOKENS)]
+
+
+def test_the_plan_takes_everything_that_fits_exactly() -> None:
+    entries = [KeptEntry("a", 10, 40), KeptEntry("b", 10, 20)]
+
+    assert plan_digest(entries, max_tokens=60, max_bytes=20).included == ["a", "b"]
+    assert plan_digest(entries, max_tokens=None, max_bytes=15).left_out == [
+        LeftOut("b", 20, LeftOutReason.RESPONSE_SIZE)
+    ]
+
+
+def test_the_header_and_the_left_out_list_say_what_the_document_holds() -> None:
+    left_out = [LeftOut("big.md", 900, LeftOutReason.MAX_TOKENS)]
+
+    markdown = render_digest(SOURCE, [file("README.md", "# Demo\n", tokens=7)], left_out)
+
+    assert "- Source: `github` `octo/demo`, the default branch\n" in markdown
+    assert f"- Commit: `{'9' * 40}`\n" in markdown
+    assert "- Kept: 3 files, 120 bytes, 40 tokens (o200k_base); skipped: 2; secret findings: 1\n" in markdown
+    assert "- In this document: 1 file, 7 tokens; left out: 1\n" in markdown
+    assert markdown.endswith("## Left out\n\n- `big.md`: 900 tokens (`max_tokens`)\n")
