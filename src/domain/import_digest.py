@@ -34,7 +34,7 @@ heading or a list of its own. Files come in the archive's order, each once.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -92,6 +92,31 @@ class DigestPlan:
 
 
 @dataclass(frozen=True)
+class ResponseLimit:
+    """What one response can carry, measured as the edge carries it (Lambda's: escaped as JSON)."""
+
+    size_of: Callable[[str], int]
+    most: int
+
+
+def within(limit: ResponseLimit, source: DigestSource, files: list[DigestFile], left_out: list[LeftOut]) -> str:
+    """The digest, its last files moved to `left_out` (`response_size`) until it fits the limit.
+
+    A file's share of the measure is its section's (a measure like JSON escaping adds up over parts),
+    so the digest is rendered again only once enough has been dropped, usually once."""
+    markdown = render_digest(source, files, left_out)
+    excess = limit.size_of(markdown) - limit.most
+    while excess > 0 and files:
+        dropped = files.pop()
+        left_out.insert(0, LeftOut(dropped.path, dropped.tokens, LeftOutReason.RESPONSE_SIZE))
+        excess -= limit.size_of(file_section(dropped))
+        if excess <= 0 or not files:  # the tree and the list of what is left out changed a little too
+            markdown = render_digest(source, files, left_out)
+            excess = limit.size_of(markdown) - limit.most
+    return markdown
+
+
+@dataclass(frozen=True)
 class KeptEntry:
     """A kept file as the run recorded it: enough to plan a digest without reading the file."""
 
@@ -123,7 +148,7 @@ def plan_digest(entries: Sequence[KeptEntry], max_tokens: int | None, max_bytes:
 
 def render_digest(source: DigestSource, files: Sequence[DigestFile], left_out: Sequence[LeftOut]) -> str:
     parts = [_header(source, files, left_out), _tree_section([file.path for file in files])]
-    parts += [_file_section(file) for file in files]
+    parts += [file_section(file) for file in files]
     if left_out:
         parts.append(_left_out_section(left_out))
     return "\n".join(parts)
@@ -150,15 +175,16 @@ def _header(source: DigestSource, files: Sequence[DigestFile], left_out: Sequenc
     commit = code_span(source.commit_sha) if source.commit_sha else "none (an upload)"
     kept_tokens = f"{source.kept_tokens:,}" if source.kept_tokens is not None else "uncounted"
     included_tokens = sum(file.tokens or 0 for file in files)
+    kept_files, included_files = _counted(source.kept_files, "file"), _counted(len(files), "file")
     lines = [
         f"# {_one_line(source.title)}",
         "",
         f"- Source: {code_span(source.source_type)} {code_span(source.source_path)}, {ref}",
         f"- Commit: {commit}",
         f"- Imported: {source.imported_at}",
-        f"- Kept: {_files(source.kept_files)}, {source.kept_bytes:,} bytes, {kept_tokens} tokens (o200k_base); "
+        f"- Kept: {kept_files}, {source.kept_bytes:,} bytes, {kept_tokens} tokens (o200k_base); "
         f"skipped: {source.skipped_files:,}; secret findings: {source.secrets_found:,}",
-        f"- In this document: {_files(len(files))}, {included_tokens:,} tokens; left out: {len(left_out):,}",
+        f"- In this document: {included_files}, {included_tokens:,} tokens; left out: {len(left_out):,}",
         "",
     ]
     return "\n".join(lines)
@@ -185,7 +211,8 @@ def _tree_lines(paths: Sequence[str]) -> list[str]:
     return lines
 
 
-def _file_section(file: DigestFile) -> str:
+def file_section(file: DigestFile) -> str:
+    """A file's part of the digest: its heading and its fenced block."""
     fence = fence_for(file.text)
     body = file.text if file.text.endswith("\n") or not file.text else file.text + "\n"
     return f"## {code_span(file.path)}\n\n{fence}{file.language or ''}\n{body}{fence}\n"
@@ -194,13 +221,13 @@ def _file_section(file: DigestFile) -> str:
 def _left_out_section(left_out: Sequence[LeftOut]) -> str:
     lines = ["## Left out", ""]
     for each in left_out:
-        tokens = f"{each.tokens:,} tokens" if each.tokens is not None else "uncounted"
+        tokens = _counted(each.tokens, "token") if each.tokens is not None else "uncounted"
         lines.append(f"- {code_span(each.path)}: {tokens} ({code_span(each.reason.value)})")
     return "\n".join(lines) + "\n"
 
 
-def _files(count: int) -> str:
-    return f"{count:,} file" if count == 1 else f"{count:,} files"
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def _escaped(text: str) -> str:

@@ -9,7 +9,8 @@ it away. An import no run has completed yet has nothing to read (409).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,10 +33,9 @@ from domain.import_digest import (
     DigestFile,
     DigestSource,
     KeptEntry,
-    LeftOut,
-    LeftOutReason,
+    ResponseLimit,
     plan_digest,
-    render_digest,
+    within,
 )
 from domain.models import FilesPosition, ProjectImport, SourceType, StoredImport, format_utc_timestamp
 from domain.ports import ImportStore
@@ -45,6 +45,7 @@ MAX_FILES_PAGE = 1000
 # A digest carries at most this many bytes of files (a Lambda response carries 6 MB, escaped as JSON).
 MAX_DIGEST_FILE_BYTES = 4 * 1024 * 1024
 MAX_DIGEST_TOKENS = 100_000_000
+UNLIMITED_RESPONSE = ResponseLimit(len, sys.maxsize)
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,8 @@ class DigestCommand:
     query: DigestQuery | RequestRejected
     # If-None-Match: as FileCommand's.
     unchanged_if: frozenset[str] | None = frozenset()
-    # Whether a rendered digest fits in one response (the edge knows how it is carried).
-    fits: Callable[[str], bool] = lambda _markdown: True
+    # What one response carries (the edge knows how it is carried).
+    limit: ResponseLimit = UNLIMITED_RESPONSE
 
 
 @dataclass(frozen=True)
@@ -215,12 +216,7 @@ class ImportFiles:
             DigestFile(path, language_of(path), tokens[path], text.decode("utf-8"))
             for path, text in zip(plan.included, texts, strict=True)
         ]
-        source, left_out = _digest_source(stored.import_), list(plan.left_out)
-        markdown = render_digest(source, files, left_out)
-        while not command.fits(markdown) and files:  # escaping grew it past one response: drop from the end
-            dropped = files.pop()
-            left_out.insert(0, LeftOut(dropped.path, dropped.tokens, LeftOutReason.RESPONSE_SIZE))
-            markdown = render_digest(source, files, left_out)
+        markdown = within(command.limit, _digest_source(stored.import_), files, list(plan.left_out))
         return ImportDigest(etag, markdown)
 
     def _readable(

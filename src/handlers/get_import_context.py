@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BeforeValidator, Field
 
 from domain.access import ImportKey, ProjectKey
+from domain.import_digest import ResponseLimit
 from domain.import_files import MAX_DIGEST_TOKENS, DigestCommand, DigestQuery, ImportFiles
 from handlers import error_responses
 from handlers.composition import kept_content_reader
@@ -75,7 +76,7 @@ def get_import_context(
             path=ImportKey(ProjectKey(user_id, project_id), import_id),  # ids validated by Powertools
             query=edge.envelope_problem() or DigestQuery(max_tokens),
             unchanged_if=known_entity_tags(edge.header(IF_NONE_MATCH_HEADER)),
-            fits=fits_one_response,
+            limit=ResponseLimit(escaped_size, MAX_ESCAPED_BODY_BYTES),
         )
     )
     headers = {"ETag": f'"{digest.etag}"'} | REVALIDATE
@@ -84,9 +85,9 @@ def get_import_context(
     return Response(status_code=200, content_type=MARKDOWN, body=digest.markdown, headers=headers)
 
 
-def fits_one_response(markdown: str) -> bool:
-    """Whether Lambda can return the body: it is carried escaped as JSON (`\\n`, `\\uXXXX`)."""
-    return len(json.dumps(markdown)) <= MAX_ESCAPED_BODY_BYTES
+def escaped_size(text: str) -> int:
+    """The text's size as Lambda carries it, escaped as JSON (`\\n`, `\\uXXXX`)."""
+    return len(json.dumps(text))
 
 
 lambda_handler = edge.lambda_handler(priming=PrimingRequest("GET", CONTEXT_PATH))

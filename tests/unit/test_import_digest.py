@@ -3,6 +3,8 @@ once in a block of its own that nothing inside it can close, the tree, the budge
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,10 +17,12 @@ from domain.import_digest import (
     KeptEntry,
     LeftOut,
     LeftOutReason,
+    ResponseLimit,
     code_span,
     fence_for,
     plan_digest,
     render_digest,
+    within,
 )
 
 SOURCE = DigestSource(
@@ -144,3 +148,20 @@ def test_the_header_and_the_left_out_list_say_what_the_document_holds() -> None:
     assert "- Kept: 3 files, 120 bytes, 40 tokens (o200k_base); skipped: 2; secret findings: 1\n" in markdown
     assert "- In this document: 1 file, 7 tokens; left out: 1\n" in markdown
     assert markdown.endswith("## Left out\n\n- `big.md`: 900 tokens (`max_tokens`)\n")
+
+
+def test_files_past_the_response_limit_move_to_the_left_out_list_from_the_end() -> None:
+    files = [file(f"f{n}.md", "多" * 1000, tokens=1) for n in range(5)]  # escaped as JSON: 6 bytes each
+    escaped = ResponseLimit(lambda text: len(json.dumps(text)), 15_000)
+
+    markdown = within(escaped, SOURCE, list(files), [])
+
+    assert len(json.dumps(markdown)) <= 15_000
+    assert [block.content for block in fences(markdown)[1:]] == ["多" * 1000 + "\n"] * 2
+    assert markdown.endswith("".join(f"- `f{n}.md`: 1 token (`response_size`)\n" for n in (2, 3, 4)))
+
+
+def test_a_digest_within_its_limit_is_rendered_as_it_is() -> None:
+    files = [file("a.md", "text\n")]
+
+    assert within(ResponseLimit(len, 10_000), SOURCE, list(files), []) == render_digest(SOURCE, files, [])
