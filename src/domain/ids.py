@@ -3,7 +3,8 @@
 An id is the milliseconds since ID_EPOCH shifted left by RANDOM_BITS, plus that many random bits.
 41 bits of milliseconds last until 2094; 12 random bits make two creates in the same millisecond
 collide once in 4096, and storage refuses a collision with a conditional write, so the use case
-simply draws again. There is no counter item, so no hot key caps throughput.
+simply draws again. No counter item draws ids, so no hot key caps throughput (a project's creates do
+share its item, which counts them for the per-project cap).
 """
 
 from __future__ import annotations

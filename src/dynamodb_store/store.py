@@ -281,9 +281,10 @@ class DynamoDBImportStore:
         return StoredImport(pending, stored.version, run_started=True, content_prefix=stored.content_prefix)
 
     def _write_if_unchanged(self, transaction: list[TransactWriteItemTypeDef]) -> None:
-        """A transaction whose first item holds the condition on the import: ImportChanged if refused."""
+        """A transaction whose first item holds the condition on the import: ImportChanged if refused.
+        Sent again through conflicts, as a create is: a delete counts in the project's item too."""
         try:
-            self._client.transact_write_items(TransactItems=transaction)
+            self._write_through_conflicts(transaction)
         except self._client.exceptions.TransactionCanceledException as cancelled:
             reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
             if reasons[:1] == [_CONDITIONAL_CHECK_FAILED]:

@@ -17,7 +17,7 @@ from botocore.exceptions import ConnectionClosedError
 from dynamodb_store.store import MAX_CONFLICT_ROUNDS
 from handlers import create_import
 from local import records
-from tests.api_client import GITHUB_IMPORT, assert_error, post_imports, stored_imports
+from tests.api_client import GITHUB_IMPORT, assert_error, call, import_path, post_imports, stored_imports
 from tests.dynamodb_faults import ATTEMPTS, FAULTS, SECRET, THROTTLING, FaultInjector, ResponseBody
 
 if TYPE_CHECKING:
@@ -154,6 +154,35 @@ def test_a_transaction_cancelled_for_each_reason_is_answered_cleanly(
     assert_error(response, status)
     assert SECRET not in response.text
     no_partial_writes(dynamodb)
+
+
+def _conflict(request: Any) -> AWSResponse:
+    headers = HTTPHeaders()
+    headers["content-type"] = "application/x-amz-json-1.0"
+    payload = json.dumps(
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "message": "Transaction cancelled [None, None, None, TransactionConflict]",
+            "CancellationReasons": [{"Code": "None"}] * 3 + [{"Code": "TransactionConflict"}],
+        }
+    ).encode()
+    return AWSResponse(request.url, 400, headers, ResponseBody(payload))
+
+
+@pytest.mark.parametrize(("conflicts", "status"), [(1, 204), (MAX_CONFLICT_ROUNDS, 503)])
+def test_a_delete_meeting_a_create_on_the_projects_count_is_sent_again(
+    faults: FaultInjector, dynamodb: DynamoDBClient, conflicts: int, status: int
+) -> None:
+    # A delete counts in the project's item, which every create in the project also writes.
+    import_id = post_imports(GITHUB_IMPORT).json()["import"]["id"]
+    FAULTS["conflict"] = _conflict
+    try:
+        faults.fail("TransactWriteItems", "conflict", times=conflicts)
+        response = call("DELETE", import_path(import_id))
+    finally:
+        del FAULTS["conflict"]
+    assert response.status == status, response.text
+    assert len(stored_imports(dynamodb)) == (0 if status == 204 else 1)
 
 
 def test_unprocessed_keys_are_read_again_then_given_up_as_busy(
