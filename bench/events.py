@@ -70,6 +70,8 @@ def function_requests(token: str) -> dict[str, tuple[dict[str, Any], int]]:
         "ListImportFilesFunction": (route_event("GET", f"{one}/files", token), 409),
         "GetImportFileFunction": (route_event("GET", f"{one}/files/README.md", token), 409),
         "GetImportContextFunction": (route_event("GET", f"{one}/context", token), 409),
+        # A digest of none of the project's imports: it has no completed one locally.
+        "GetProjectContextFunction": (route_event("GET", "/api/users/1/projects/789/resources/context", token), 200),
         # Signed with the local secret; a ping reads no DynamoDB item.
         "GithubWebhookFunction": (delivery_event("ping", "bench-cold-start"), 200),
     }

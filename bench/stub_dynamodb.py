@@ -67,6 +67,8 @@ def _import_attributes(import_id: int) -> dict[str, Any]:
 def _query_response(request_body: dict[str, Any]) -> dict[str, Any]:
     partition = request_body["ExpressionAttributeValues"][":partition"]
     items = [{"PK": partition, "SK": {"S": f"IMPORT#{number:016d}"}} | _import_attributes(number) for number in (1, 2)]
+    if "FilterExpression" in request_body:  # the project's digest asks for completed imports: these never ran
+        return {"Items": [], "Count": 0, "ScannedCount": len(items)}
     return {"Items": items, "Count": len(items), "ScannedCount": len(items)}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,6 +42,18 @@ class InMemoryImportStore:
     def read_installation(self, repository: GithubRepository) -> GithubInstallation | None:
         self.reads += 1
         return self.installations.get(repository.owner.lower())
+
+    def read_installations(
+        self, repositories: Collection[GithubRepository]
+    ) -> dict[GithubRepository, GithubInstallation | None]:
+        self.reads += 1
+        return {repository: self.installations.get(repository.owner.lower()) for repository in repositories}
+
+    def list_completed_imports(self, project: ProjectKey) -> list[StoredImport]:
+        self.reads += 1
+        stored = (self._stored(ImportKey(project, import_id)) for import_id in sorted(self.imports))
+        # No run completes in memory (it keeps no content), so none has a content prefix to read.
+        return [each for each in stored if each is not None and each.content_prefix is not None]
 
     def add_import(
         self,

@@ -51,6 +51,10 @@ READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynam
         ("ListImportFilesFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
         ("GetImportFileFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
         ("GetImportContextFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
+        (
+            "GetProjectContextFunction",
+            READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT | {("dynamodb:Query", "DataTable.Arn")},
+        ),
     ],
 )
 def test_each_other_function_has_exactly_its_routes_grants(function_id: str, granted: set[tuple[str, str]]) -> None:
@@ -64,6 +68,7 @@ def test_each_other_function_has_exactly_its_routes_grants(function_id: str, gra
     ("function_id", "action", "partitions"),
     [
         ("ListImportsFunction", "dynamodb:Query", [partition_of(keys.import_key(1, 789, 42))]),
+        ("GetProjectContextFunction", "dynamodb:Query", [partition_of(keys.import_key(1, 789, 42))]),
         ("UpdateImportFunction", "dynamodb:UpdateItem", [partition_of(keys.import_key(1, 789, 42))]),
         ("RefreshImportFunction", "dynamodb:UpdateItem", [partition_of(keys.import_key(1, 789, 42))]),
         (
@@ -162,6 +167,7 @@ def test_each_route_is_its_own_functions_http_api_payload_2_event() -> None:
         f"GET {IMPORTS}/{{import_id}}/files",
         f"GET {IMPORTS}/{{import_id}}/files/{{path+}}",
         f"GET {IMPORTS}/{{import_id}}/context",
+        f"GET {IMPORTS.removesuffix('/imports')}/context",
         "POST /api/github/webhooks",
     ]
 
@@ -302,6 +308,7 @@ def test_imports_functions_read_no_installation_state_link_claim_or_delivery(fun
         "ListImportFilesFunction",
         "GetImportFileFunction",
         "GetImportContextFunction",
+        "GetProjectContextFunction",
     }
     assert may(function_id, "dynamodb:BatchGetItem", partition_of(keys.account_installation_key("x"))) is (
         reads_installations

@@ -18,28 +18,29 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.access import ImportKey
 from domain.context_policy import Category, SkipReason, language_of
-from domain.create_import import require_installation_covers
 from domain.errors import (
     FilesChanged,
     ImportNotFound,
     KeptFileNotFound,
     NothingImportedYet,
-    RepositoryNotCovered,
     RequestRejected,
 )
 from domain.gate import Gate, Reads, accepted
+from domain.github_access import require_github_access
 from domain.import_digest import (
     DIGEST_FORMAT,
     DigestFile,
+    DigestPlan,
+    DigestSection,
     DigestSource,
     KeptEntry,
     ResponseLimit,
     plan_digest,
+    render_digest,
     within,
 )
 from domain.models import FilesPosition, ProjectImport, SourceType, StoredImport, format_utc_timestamp
 from domain.ports import ImportStore
-from domain.source_paths import parse_github_repository
 
 MAX_FILES_PAGE = 1000
 # A digest carries at most this many bytes of files (a Lambda response carries 6 MB, escaped as JSON).
@@ -209,14 +210,10 @@ class ImportFiles:
         if command.unchanged_if is None or etag in command.unchanged_if:
             return ImportDigest(etag, None)
         entries = self._content.kept_entries(prefix)
-        plan = plan_digest(entries, query.max_tokens, MAX_DIGEST_FILE_BYTES)
-        tokens = {entry.path: entry.tokens for entry in entries}
-        texts = self._content.kept_texts(prefix, plan.included)
-        files = [
-            DigestFile(path, language_of(path), tokens[path], text.decode("utf-8"))
-            for path, text in zip(plan.included, texts, strict=True)
-        ]
-        markdown = within(command.limit, _digest_source(stored.import_), files, list(plan.left_out))
+        section = digest_section(
+            self._content, stored, entries, plan_digest(entries, query.max_tokens, MAX_DIGEST_FILE_BYTES)
+        )
+        markdown = within(command.limit, [section], lambda: render_digest(section))
         return ImportDigest(etag, markdown)
 
     def _readable(
@@ -229,18 +226,10 @@ class ImportFiles:
         if stored is None:
             raise ImportNotFound
         if stored.import_.source_type is SourceType.GITHUB:
-            self._require_github_access(stored.import_)
+            require_github_access(self._store, stored.import_)
         if stored.content_prefix is None:
             raise NothingImportedYet
         return stored.content_prefix, stored
-
-    def _require_github_access(self, stored: ProjectImport) -> None:
-        repository = parse_github_repository(stored.source_path)
-        if repository is None:  # stored only after validation
-            raise ValueError(f"not an owner/repo: {stored.source_path!r}")
-        installer = require_installation_covers(self._store.read_installation(repository), stored.source_path)
-        if self._store.read_github_link(installer) != stored.neptun_user_id:
-            raise RepositoryNotCovered(repository.full_name)
 
 
 def listing_name(prefix: str) -> str:
@@ -260,11 +249,27 @@ def digest_etag(prefix: str, version: int, max_tokens: int | None) -> str:
     return hashlib.sha256(named.encode()).hexdigest()[:32]
 
 
-def _digest_source(stored: ProjectImport) -> DigestSource:
+def digest_section(
+    content: KeptContentReader, stored: StoredImport, entries: Sequence[KeptEntry], plan: DigestPlan
+) -> DigestSection:
+    """The import's part of a digest as planned: the included files read (one GET each, in parallel)."""
+    if stored.content_prefix is None:
+        raise ValueError("only an import with a completed run has a digest")
+    tokens = {entry.path: entry.tokens for entry in entries}
+    texts = content.kept_texts(stored.content_prefix, plan.included)
+    files = [
+        DigestFile(path, language_of(path), tokens[path], text.decode("utf-8"))
+        for path, text in zip(plan.included, texts, strict=True)
+    ]
+    return DigestSection(digest_source(stored.import_), files, list(plan.left_out))
+
+
+def digest_source(stored: ProjectImport) -> DigestSource:
     context = stored.context
     if context is None or stored.imported_at is None:  # only completed imports are readable
         raise ValueError("a readable import has a context and an imported_at")
     return DigestSource(
+        import_id=stored.id,
         title=stored.title or stored.source_path,
         source_type=stored.source_type.value,
         source_path=stored.source_path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -38,6 +39,17 @@ class ImportStore(AccessReader, Protocol):
 
     def list_imports(self, project: ProjectKey, query: ImportsQuery) -> ImportsSlice:
         """Up to `query.limit` of the project's imports after `query.after_id`, in order, matching the filter."""
+        ...
+
+    def list_completed_imports(self, project: ProjectKey) -> list[StoredImport]:
+        """Every import of the project a run has completed for (it has a content prefix), in id order,
+        in one Query per MB of the project's imports."""
+        ...
+
+    def read_installations(
+        self, repositories: Collection[GithubRepository]
+    ) -> dict[GithubRepository, GithubInstallation | None]:
+        """read_installation of each repository, in one BatchGetItem per 100 distinct keys."""
         ...
 
     def read_installation(self, repository: GithubRepository) -> GithubInstallation | None:

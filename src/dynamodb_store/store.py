@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
@@ -65,6 +65,8 @@ if TYPE_CHECKING:
 # BatchGetItem may leave keys unprocessed under throttling; they are asked for again this often,
 # with a short exponential pause, before the read is given up as failed.
 _MAX_BATCH_GET_ROUNDS = 4
+# BatchGetItem takes at most 100 keys per call.
+_MAX_BATCH_GET_KEYS = 100
 _FIRST_UNPROCESSED_PAUSE_SECONDS = 0.05
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
 # Cancellation reasons of a transaction that a later attempt may not meet.
@@ -129,10 +131,7 @@ class DynamoDBImportStore:
         return _access_facts(query, items.get(self._sessions_table, []), items.get(self._data_table, []))
 
     def read_installation(self, repository: GithubRepository) -> GithubInstallation | None:
-        wanted = [
-            keys.account_installation_key(repository.owner),
-            keys.repository_key(repository.owner, repository.name),
-        ]
+        wanted = list(_installation_keys(repository))
         try:
             items = self._batch_get({self._data_table: {"Keys": wanted, "ConsistentRead": True}})
         except ClientError as error:
@@ -170,6 +169,47 @@ class DynamoDBImportStore:
                 break
             request["ExclusiveStartKey"] = last_key
         return ImportsSlice(imports=found[: query.limit], more=len(found) > query.limit)
+
+    def list_completed_imports(self, project: ProjectKey) -> list[StoredImport]:
+        # The project's partition holds at most MAX_IMPORTS_PER_PROJECT imports: a few pages of 1 MB at most.
+        request = self._page_query(project, ImportsQuery())
+        request["FilterExpression"] = "attribute_exists(#prefix)"
+        request["ExpressionAttributeNames"] = {**request.get("ExpressionAttributeNames", {}), "#prefix": CONTENT_PREFIX}
+        found: list[StoredImport] = []
+        while True:
+            try:
+                response = self._client.query(**request)
+            except ClientError as error:
+                raise _busy_or_itself(error) from error
+            found.extend(stored_import_from_item(item) for item in response.get("Items", []))
+            last_key = response.get("LastEvaluatedKey")
+            if not last_key:
+                return found
+            request["ExclusiveStartKey"] = last_key
+
+    def read_installations(
+        self, repositories: Collection[GithubRepository]
+    ) -> dict[GithubRepository, GithubInstallation | None]:
+        wanted = {repository: _installation_keys(repository) for repository in repositories}
+        items = self._batch_get_all(list({_key_id(key): key for pair in wanted.values() for key in pair}.values()))
+        found: dict[GithubRepository, GithubInstallation | None] = {}
+        for repository, (account_key, repository_key) in wanted.items():
+            account = items.get(_key_id(account_key))
+            entry = items.get(_key_id(repository_key))
+            found[repository] = account_copy_from_item(account, entry) if account is not None else None
+        return found
+
+    def _batch_get_all(self, wanted: Sequence[keys.Key]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The data table's items under these (distinct) keys, by key, in as few BatchGetItem calls as it takes."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(wanted), _MAX_BATCH_GET_KEYS):
+            chunk = list(wanted[start : start + _MAX_BATCH_GET_KEYS])
+            try:
+                items = self._batch_get({self._data_table: {"Keys": chunk, "ConsistentRead": True}})
+            except ClientError as error:
+                raise _busy_or_itself(error) from error
+            found.update((_key_id(item), item) for item in items.get(self._data_table, []))
+        return found
 
     def _page_query(self, project: ProjectKey, query: ImportsQuery) -> QueryInputTypeDef:
         # A filtered page reads the copies under its source type: no FilterExpression, so what is read
@@ -573,6 +613,16 @@ def _installation(data_items: list[dict[str, Any]]) -> GithubInstallation | None
     copies = [item for item in data_items if keys.is_account_installation(item)]
     repositories = [item for item in data_items if keys.is_repository(item)]
     return account_copy_from_item(copies[0], repositories[0] if repositories else None) if copies else None
+
+
+def _installation_keys(repository: GithubRepository) -> tuple[keys.Key, keys.Key]:
+    """What read_installation reads: the account's copy of its installation, and the repository's item."""
+    return keys.account_installation_key(repository.owner), keys.repository_key(repository.owner, repository.name)
+
+
+def _key_id(item: Mapping[str, Any]) -> tuple[str, str]:
+    """An item's (or a key's) partition and sort key, to find it among those read."""
+    return item[keys.PARTITION_KEY]["S"], item[keys.SORT_KEY]["S"]
 
 
 def _has_key(item: dict[str, Any], key: keys.Key) -> bool:

@@ -47,7 +47,8 @@ from handlers.snapstart import PrimingRequest, prime_before_snapshot
 
 PROJECT_PATH_IDS = ("user_id", "project_id")
 IMPORT_PATH_IDS = (*PROJECT_PATH_IDS, "import_id")
-IMPORTS_PATH = "/api/users/<user_id>/projects/<project_id>/resources/imports"
+RESOURCES_PATH = "/api/users/<user_id>/projects/<project_id>/resources"
+IMPORTS_PATH = f"{RESOURCES_PATH}/imports"
 IMPORT_PATH = f"{IMPORTS_PATH}/<import_id>"
 
 logger = Logger()

@@ -114,8 +114,8 @@ class LocalServer:
                 break
         return "\n".join(lines)
 
-    def import_path(self, import_id: int) -> str:
-        return f"/api/users/1/projects/789/resources/imports/{import_id}"
+    def import_path(self, import_id: int, project_id: int = 789) -> str:
+        return f"/api/users/1/projects/{project_id}/resources/imports/{import_id}"
 
     def get_json(self, path: str) -> Any:
         request = urllib.request.Request(
@@ -124,11 +124,11 @@ class LocalServer:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return json.load(answer)
 
-    def import_when_done(self, import_id: int, timeout: float = 60) -> dict[str, Any]:
+    def import_when_done(self, import_id: int, timeout: float = 60, project_id: int = 789) -> dict[str, Any]:
         """The import once its run ended (`completed` or `failed`): the local pipeline runs in the background."""
         deadline = time.monotonic() + timeout
         while True:
-            shown: dict[str, Any] = self.get_json(self.import_path(import_id))["import"]
+            shown: dict[str, Any] = self.get_json(self.import_path(import_id, project_id))["import"]
             if shown["status"] in {"completed", "failed"} or time.monotonic() > deadline:
                 return shown
             time.sleep(0.2)

@@ -169,6 +169,7 @@ def test_every_routes_prefilled_example_succeeds_on_the_demo_data(browser: WebDr
             (f"GET {imports}/{{import_id}}/files", "200"),
             (f"GET {imports}/{{import_id}}/files/{{path}}", "200"),
             (f"GET {imports}/{{import_id}}/context", "200"),
+            (f"GET {imports.removesuffix('/imports')}/context", "200"),
             (f"DELETE {imports}/{{import_id}}", "204"),
         ]
         assert sorted(operations) == sorted(route for route, _ in expected)

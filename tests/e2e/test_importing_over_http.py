@@ -70,20 +70,20 @@ def send(server: LocalServer, method: str, path: str, body: dict[str, Any] | Non
         return refused.code, refused.read()
 
 
-def created(server: LocalServer, body: dict[str, Any]) -> dict[str, Any]:
-    status, answer = send(server, "POST", "/api/users/1/projects/789/resources/imports", body)
+def created(server: LocalServer, body: dict[str, Any], project_id: int = 789) -> dict[str, Any]:
+    status, answer = send(server, "POST", f"/api/users/1/projects/{project_id}/resources/imports", body)
     assert status == 201, answer
     shown: dict[str, Any] = json.loads(answer)["import"]
     assert shown["status"] == "pending"
-    return server.import_when_done(shown["id"])
+    return server.import_when_done(shown["id"], project_id=project_id)
 
 
 def github_import(path: str, **more: Any) -> dict[str, Any]:
     return {"source_type": "github", "source_path": path, "title": "Own"} | more
 
 
-def listing(server: LocalServer, import_id: int) -> dict[str, dict[str, Any]]:
-    rows = server.get_json(f"{server.import_path(import_id)}/files")["files"]
+def listing(server: LocalServer, import_id: int, project_id: int = 789) -> dict[str, dict[str, Any]]:
+    rows = server.get_json(f"{server.import_path(import_id, project_id)}/files")["files"]
     return {row["path"]: row for row in rows}
 
 
@@ -143,6 +143,46 @@ def test_the_digest_fences_every_kept_file_once_and_is_304_while_unchanged(serve
     with urllib.request.urlopen(request, timeout=30) as first:
         etag = first.headers["ETag"]
     request.add_header("If-None-Match", etag)
+    with pytest.raises(urllib.error.HTTPError) as unchanged:
+        urllib.request.urlopen(request, timeout=30)
+    assert unchanged.value.code == 304
+
+
+def test_the_project_digest_keeps_its_imports_in_order_within_max_tokens(server: LocalServer) -> None:
+    project = 791  # its own project: what the module's other tests import does not count here
+    records.put_project(local_dynamodb_client(server.dynamodb_endpoint, LOCAL_REGION), 1, project)
+    shown = [created(server, github_import("octo-local/app", title=title), project) for title in ("One", "Two")]
+    kept = [[row for row in listing(server, each["id"], project).values() if row["included"]] for each in shown]
+    bound = sum(row["tokens"] for row in kept[0]) + kept[1][0]["tokens"]
+    context_path = f"/api/users/1/projects/{project}/resources/context?max_tokens={bound}"
+
+    status, answer = send(server, "GET", context_path)
+
+    assert status == 200, answer
+    tokens = MarkdownIt("commonmark").parse(answer.decode())
+    headings = [
+        (token.tag, (tokens[i + 1].children or [])[0].content)
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open" and token.tag in {"h2", "h3"}
+    ]
+    first_files = [("h3", row["path"]) for row in kept[0]]
+    assert headings == [
+        ("h2", "One"),
+        ("h3", "Files"),
+        *first_files,
+        ("h2", "Two"),
+        ("h3", "Files"),
+        ("h3", kept[1][0]["path"]),
+        ("h3", "Left out"),
+    ]
+    left_out = "".join(f"- `{row['path']}`: {row['tokens']:,} tokens (`max_tokens`)\n" for row in kept[1][1:])
+    assert answer.decode().endswith("### Left out\n\n" + left_out)
+    assert f"- Import: `{shown[0]['id']}`\n" in answer.decode()
+    request = urllib.request.Request(
+        server.base_url + context_path, headers={"Cookie": f"neptun-session={server.session_token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as first:
+        request.add_header("If-None-Match", first.headers["ETag"])
     with pytest.raises(urllib.error.HTTPError) as unchanged:
         urllib.request.urlopen(request, timeout=30)
     assert unchanged.value.code == 304

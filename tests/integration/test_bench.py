@@ -18,6 +18,7 @@ def test_every_cold_start_run_of_make_bench_answers_its_expected_status() -> Non
         "ListImportFilesFunction",
         "GetImportFileFunction",
         "GetImportContextFunction",
+        "GetProjectContextFunction",
         "GithubWebhookFunction",
     }
 

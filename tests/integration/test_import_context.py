@@ -10,9 +10,11 @@ import boto3
 import pytest
 from markdown_it import MarkdownIt
 
+from domain.import_digest import ResponseLimit
 from domain.import_files import ImportFiles
 from dynamodb_store import keys
 from handlers import edge, get_import_context, list_import_files
+from handlers.digests import escaped_size
 from importer.token_counts import O200kTokenCounter
 from local.demo import DEMO_GITHUB_USER_ID
 from s3_store.content import S3ContentReader
@@ -176,7 +178,7 @@ def test_files_that_would_pass_one_response_escaped_are_left_out_from_the_end(
     serve(github, REPOSITORY)
     import_id = imported(pipeline)
     whole = call("GET", digest_path(import_id)).text
-    monkeypatch.setattr(get_import_context, "MAX_ESCAPED_BODY_BYTES", len(json.dumps(whole)) - 1)
+    monkeypatch.setattr(get_import_context, "RESPONSE_LIMIT", ResponseLimit(escaped_size, len(json.dumps(whole)) - 1))
 
     answer = call("GET", digest_path(import_id))
 

@@ -65,8 +65,8 @@ def serve(github: ReplayedGithub, files: dict[str, bytes], commit: str = COMMIT,
     )
 
 
-def imported(pipeline: LocalPipeline) -> int:
-    response = post_imports(GITHUB_IMPORT)
+def imported(pipeline: LocalPipeline, body: dict[str, Any] = GITHUB_IMPORT) -> int:
+    response = post_imports(body)
     assert response.status == 201, response.text
     import_id: int = response.json()["import"]["id"]
     pipeline.run_until_idle()

@@ -4,6 +4,7 @@ once in a block of its own that nothing inside it can close, the tree, the budge
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -12,20 +13,26 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from domain.import_digest import (
+    DigestBudget,
     DigestFile,
+    DigestSection,
     DigestSource,
+    ImportLeftOut,
     KeptEntry,
     LeftOut,
     LeftOutReason,
+    ProjectDigest,
     ResponseLimit,
     code_span,
     fence_for,
     plan_digest,
     render_digest,
+    render_project_digest,
     within,
 )
 
 SOURCE = DigestSource(
+    import_id=42,
     title="Demo",
     source_type="github",
     source_path="octo/demo",
@@ -58,6 +65,10 @@ def h2_texts(markdown: str) -> list[str]:
     ]
 
 
+def rendered(files: list[DigestFile], left_out: list[LeftOut]) -> str:
+    return render_digest(DigestSection(SOURCE, files, left_out))
+
+
 def file(path: str, text: str, language: str | None = "markdown", tokens: int | None = 5) -> DigestFile:
     return DigestFile(path, language, tokens, text)
 
@@ -65,7 +76,7 @@ def file(path: str, text: str, language: str | None = "markdown", tokens: int | 
 def test_each_file_is_one_block_tagged_with_its_language_after_the_tree() -> None:
     files = [file("README.md", "# Demo\n"), file("package.json", '{"name": "demo"}\n', "json")]
 
-    markdown = render_digest(SOURCE, files, [])
+    markdown = rendered(files, [])
 
     blocks = fences(markdown)
     assert [(block.info, block.content) for block in blocks] == [
@@ -80,7 +91,7 @@ def test_a_file_full_of_backtick_runs_cannot_close_its_block_early() -> None:
     hostile = "```\n# Not a heading\n````\n`````python\nstill inside\n"
     files = [file("docs/fences.md", hostile), file("after.md", "after\n")]
 
-    blocks = fences(render_digest(SOURCE, files, []))
+    blocks = fences(rendered(files, []))
 
     assert [block.content for block in blocks[1:]] == [hostile, "after\n"]
     assert blocks[1].markup == "``````"
@@ -89,7 +100,7 @@ def test_a_file_full_of_backtick_runs_cannot_close_its_block_early() -> None:
 def test_a_path_with_backticks_and_a_newline_stays_one_heading() -> None:
     path = "docs/`odd`\n# injected.md"
 
-    markdown = render_digest(SOURCE, [file(path, "x\n")], [])
+    markdown = rendered([file(path, "x\n")], [])
 
     assert h2_texts(markdown) == ["Files", "docs/`odd`\\x0a# injected.md"]
     assert sum(1 for token in parsed(markdown) if token.type == "heading_open" and token.tag == "h1") == 1
@@ -97,7 +108,7 @@ def test_a_path_with_backticks_and_a_newline_stays_one_heading() -> None:
 
 @given(st.text(alphabet=st.sampled_from("`~\n #ab\\"), max_size=60))
 def test_any_text_comes_back_whole_from_its_block(text: str) -> None:
-    blocks = fences(render_digest(SOURCE, [file("f.md", text)], []))
+    blocks = fences(rendered([file("f.md", text)], []))
 
     expected = text if text.endswith("\n") or not text else text + "\n"
     assert blocks[1].content == expected
@@ -115,7 +126,7 @@ def test_a_code_span_pads_text_that_starts_with_a_backtick() -> None:
 def test_the_tree_shows_each_folder_once_before_its_files() -> None:
     paths = ["src/app/main.py", "README.md", "src/app/util.py", "src/setup.cfg"]
 
-    tree = fences(render_digest(SOURCE, [file(path, "x\n") for path in paths], []))[0].content
+    tree = fences(rendered([file(path, "x\n") for path in paths], []))[0].content
 
     assert tree == "README.md\nsrc/\n  app/\n    main.py\n    util.py\n  setup.cfg\n"
 
@@ -141,7 +152,7 @@ def test_the_plan_takes_everything_that_fits_exactly() -> None:
 def test_the_header_and_the_left_out_list_say_what_the_document_holds() -> None:
     left_out = [LeftOut("big.md", 900, LeftOutReason.MAX_TOKENS)]
 
-    markdown = render_digest(SOURCE, [file("README.md", "# Demo\n", tokens=7)], left_out)
+    markdown = rendered([file("README.md", "# Demo\n", tokens=7)], left_out)
 
     assert "- Source: `github` `octo/demo`, the default branch\n" in markdown
     assert f"- Commit: `{'9' * 40}`\n" in markdown
@@ -154,7 +165,8 @@ def test_files_past_the_response_limit_move_to_the_left_out_list_from_the_end() 
     files = [file(f"f{n}.md", "多" * 1000, tokens=1) for n in range(5)]  # escaped as JSON: 6 bytes each
     escaped = ResponseLimit(lambda text: len(json.dumps(text)), 15_000)
 
-    markdown = within(escaped, SOURCE, list(files), [])
+    section = DigestSection(SOURCE, list(files))
+    markdown = within(escaped, [section], lambda: render_digest(section))
 
     assert len(json.dumps(markdown)) <= 15_000
     assert [block.content for block in fences(markdown)[1:]] == ["多" * 1000 + "\n"] * 2
@@ -164,4 +176,73 @@ def test_files_past_the_response_limit_move_to_the_left_out_list_from_the_end() 
 def test_a_digest_within_its_limit_is_rendered_as_it_is() -> None:
     files = [file("a.md", "text\n")]
 
-    assert within(ResponseLimit(len, 10_000), SOURCE, list(files), []) == render_digest(SOURCE, files, [])
+    section = DigestSection(SOURCE, list(files))
+    assert within(ResponseLimit(len, 10_000), [section], lambda: render_digest(section)) == rendered(files, [])
+
+
+def headings(markdown: str) -> list[tuple[str, str]]:
+    tokens = parsed(markdown)
+    return [
+        (token.tag, (tokens[i + 1].children or [])[0].content)
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open"
+    ]
+
+
+def test_one_budget_is_spent_across_imports_and_stays_spent() -> None:
+    budget = DigestBudget(max_tokens=25, max_bytes=1000)
+
+    first = budget.plan([KeptEntry("a", 10, 10), KeptEntry("b", 10, 10)])
+    second = budget.plan([KeptEntry("c", 10, 4), KeptEntry("d", 10, 10), KeptEntry("e", 1, 1)])
+    third = budget.plan([KeptEntry("f", 1, 0)])
+
+    assert (first.included, second.included, third.included) == (["a", "b"], ["c"], [])
+    assert second.left_out == [LeftOut("d", 10, LeftOutReason.MAX_TOKENS), LeftOut("e", 1, LeftOutReason.MAX_TOKENS)]
+    assert third.left_out == [LeftOut("f", 0, LeftOutReason.MAX_TOKENS)]  # nothing after the first refusal
+    assert budget.spent is LeftOutReason.MAX_TOKENS
+
+
+def test_a_project_digest_puts_each_import_a_heading_level_down_and_lists_the_imports_left_out() -> None:
+    hostile = "## Not a section\n```\n### Not a file\n"
+    second = replace(SOURCE, import_id=43, title="Other")
+    digest = ProjectDigest(
+        789,
+        [
+            DigestSection(SOURCE, [file("README.md", hostile, tokens=7)]),
+            DigestSection(second, [file("a.md", "a\n", tokens=2)], [LeftOut("b.md", 9, LeftOutReason.MAX_TOKENS)]),
+        ],
+        [ImportLeftOut(44, "github", "octo/gone", 3, 30, LeftOutReason.ACCESS)],
+    )
+
+    markdown = render_project_digest(digest)
+
+    assert headings(markdown) == [
+        ("h1", "Project context"),
+        ("h2", "Demo"),
+        ("h3", "Files"),
+        ("h3", "README.md"),
+        ("h2", "Other"),
+        ("h3", "Files"),
+        ("h3", "a.md"),
+        ("h3", "Left out"),
+        ("h2", "Imports left out"),
+    ]
+    assert [block.content for block in fences(markdown)][1] == hostile
+    assert "- In this document: 2 imports, 2 files, 9 tokens; left out: 1 import, 1 file\n" in markdown
+    assert markdown.endswith("## Imports left out\n\n- `44` `github` `octo/gone`: 3 files, 30 tokens (`access`)\n")
+
+
+def test_past_the_response_limit_a_project_digest_drops_files_from_its_last_import_first() -> None:
+    sections = [
+        DigestSection(SOURCE, [file("a.md", "a" * 3000, tokens=1)]),
+        DigestSection(SOURCE, [file("b.md", "b" * 3000, tokens=1), file("c.md", "c" * 3000, tokens=1)]),
+    ]
+    digest = ProjectDigest(789, sections)
+    whole = render_project_digest(digest)
+
+    markdown = within(ResponseLimit(len, len(whole) - 4000), sections, lambda: render_project_digest(digest), 2)
+
+    assert len(markdown) <= len(whole) - 4000
+    assert [[each.path for each in section.files] for section in sections] == [["a.md"], []]
+    assert [[each.path for each in section.left_out] for section in sections] == [[], ["b.md", "c.md"]]
+    assert "- `b.md`: 1 token (`response_size`)\n- `c.md`: 1 token (`response_size`)\n" in markdown
