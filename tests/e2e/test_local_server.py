@@ -118,6 +118,15 @@ def test_the_api_documents_fetch_example_gets_201_in_node(server: LocalServer) -
     assert run_example(server, "node", "examples/create_import_fetch.mjs")["import"]["project_id"] == 789
 
 
+def test_the_typed_clients_create_example_gets_201_in_node(server: LocalServer) -> None:
+    created = run_example(server, "node", "clients/typescript/dist/examples/create_import.js")["import"]
+    assert (created["source_type"], created["source_path"], created["project_id"]) == (
+        "github",
+        "username/repository",
+        789,
+    )
+
+
 def test_httpx_sees_the_documented_201(server: LocalServer) -> None:
     response = httpx.post(
         server.base_url + IMPORTS.format(user=1, project=789),

@@ -107,33 +107,51 @@ def run_example(server: LocalServer, *command: str) -> Any:
 
 PYTHON = (sys.executable,)
 NODE = ("node",)
+# Each kind of example by its file name: the API documents' (httpx, fetch) and the typed client's, as
+# `make client` builds them.
+EXAMPLES = [
+    (PYTHON, "examples/{}_httpx.py"),
+    (NODE, "examples/{}_fetch.mjs"),
+    (NODE, "clients/typescript/dist/examples/{}.js"),
+]
 
 
-@pytest.mark.parametrize(("runtime", "suffix"), [(PYTHON, "_httpx.py"), (NODE, "_fetch.mjs")], ids=["httpx", "fetch"])
-def test_the_examples_list_get_update_and_delete(server: LocalServer, runtime: tuple[str, ...], suffix: str) -> None:
+@pytest.mark.parametrize(("runtime", "script"), EXAMPLES, ids=["httpx", "fetch", "typed-client"])
+def test_the_examples_list_get_update_and_delete(server: LocalServer, runtime: tuple[str, ...], script: str) -> None:
     made = new_import(server, source_type="local_folder", source_path="examples/run")
     # The Python example prints its pydantic models, whose timestamps have another (equal) form.
-    listed = run_example(server, *runtime, f"examples/list_imports{suffix}", "local_folder")["imports"]
+    listed = run_example(server, *runtime, script.format("list_imports"), "local_folder")["imports"]
     assert made["id"] in [entry["id"] for entry in listed]
     assert all(entry["source_type"] == "local_folder" for entry in listed)
-    everything = run_example(server, *runtime, f"examples/list_imports{suffix}")["imports"]
+    everything = run_example(server, *runtime, script.format("list_imports"))["imports"]
     assert {DEMO_IMPORT.id, made["id"]} <= {entry["id"] for entry in everything}
 
-    read = run_example(server, *runtime, f"examples/get_import{suffix}", str(made["id"]))
+    read = run_example(server, *runtime, script.format("get_import"), str(made["id"]))
     assert (read["import"]["id"], read["import"]["source_path"], read["etag"]) == (made["id"], "examples/run", '"v1"')
 
-    updated = run_example(server, *runtime, f"examples/update_import{suffix}", str(made["id"]), read["etag"])
+    updated = run_example(server, *runtime, script.format("update_import"), str(made["id"]), read["etag"])
     assert updated["import"]["title"] == "Updated GitHub Import"
     stale = run_in_repository(
-        [*runtime, f"examples/update_import{suffix}", str(made["id"]), read["etag"]],
+        [*runtime, script.format("update_import"), str(made["id"]), read["etag"]],
         NEPTUN_API=server.base_url,
         NEPTUN_SESSION=server.session_token,
     )
     assert stale.returncode != 0
     assert "412" in stale.stderr
 
-    assert run_example(server, *runtime, f"examples/delete_import{suffix}", str(made["id"])) == 204
+    assert run_example(server, *runtime, script.format("delete_import"), str(made["id"])) == 204
     response = httpx.get(
         f"{server.base_url}{IMPORTS}/{made['id']}", headers={"Cookie": f"neptun-session={server.session_token}"}
     )
     assert response.status_code == 404
+
+
+def test_the_typed_clients_digest_example_reads_the_project_digest_then_revalidates_it(server: LocalServer) -> None:
+    assert server.import_when_done(DEMO_IMPORT.id)["status"] == "completed"
+
+    printed = run_example(server, "node", "clients/typescript/dist/examples/project_context.js", "100000")
+
+    assert printed["markdown"].startswith("# Project context\n")
+    assert f"- Import: `{DEMO_IMPORT.id}`\n" in printed["markdown"]
+    assert printed["etag"].startswith('"')
+    assert printed["unchanged_status"] == 304
