@@ -6,7 +6,12 @@ small listing row per entry (bounded by `ArchiveLimits.max_entries`). Nothing is
 path from the archive is ever used as a file name or a storage key: the archive's paths are data.
 
 GitHub's layout (its tarball and codeload archives): a pax global header whose `comment` is the commit's
-SHA, then one top folder named `<owner>-<repo>-<short sha>/` holding the tree.
+SHA, then one top folder named `<owner>-<repo>-<short sha>/` holding the tree. An uploaded folder's
+layout (importer/upload_archive.py): the folder's entries at the archive's root, an optional leading
+`./` (as `tar -C folder .` writes), and no links at all.
+
+The rules every archive is read under (names, duplicates, entries, sizes, expansion) are here, once;
+importer/upload_archive.py reads a .zip under the same ones.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import tarfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import IO, Protocol
 
 from domain.context_policy import (
@@ -35,6 +41,11 @@ from domain.import_failures import FailureCode, ImportFailed
 _CHUNK_BYTES = 64 * 1024
 _COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 _DRIVE_LETTER = re.compile(r"[A-Za-z]:")
+
+
+class ArchiveLayout(StrEnum):
+    GITHUB = "github"  # one top folder; links listed (skipped as `link`); the commit in a pax header
+    UPLOAD = "upload"  # the folder's entries at the root; a link refuses the archive
 
 
 class ReadableStream(Protocol):
@@ -74,7 +85,7 @@ class ImportedTree:
         return sum(len(listed.secrets) for listed in self.files)
 
 
-class _CountingReader:
+class CountingReader:
     """The compressed bytes read so far, for the size limit and the expansion ratio."""
 
     def __init__(self, stream: ReadableStream, limits: ArchiveLimits) -> None:
@@ -107,17 +118,37 @@ def _blob_hasher(size: int) -> hashlib._Hash:
 
 
 @dataclass
-class _Reading:
+class ArchiveReading:
+    """One archive's reading: what it is judged by, its limits, and what was read so far."""
+
     policy: ContextPolicy
     budget: BudgetUse
     judges: ContentJudges
     keep: Callable[[KeptFile], None]
     limits: ArchiveLimits
-    compressed: _CountingReader
+    compressed: CountingReader
+    layout: ArchiveLayout = ArchiveLayout.GITHUB
     tree: ImportedTree = field(default_factory=ImportedTree)
     top_folder: str | None = None
     seen: set[str] = field(default_factory=set)
     entries: int = 0
+
+    def count_entry(self) -> None:
+        self.entries += 1
+        if self.entries > self.limits.max_entries:
+            raise unsafe(f"The archive has more than {self.limits.max_entries} entries.")
+
+    def check_expanded(self, expanded: int) -> None:
+        if expanded > self.limits.max_expanded_bytes:
+            raise ImportFailed(
+                FailureCode.TOO_LARGE,
+                f"The archive expands to more than {self.limits.max_expanded_bytes // (1024 * 1024)} MiB.",
+            )
+
+    def claim_path(self, path: str) -> None:
+        if path in self.seen:
+            raise unsafe("The archive holds the same path twice.")
+        self.seen.add(path)
 
 
 def read_archive(
@@ -128,21 +159,22 @@ def read_archive(
     judges: ContentJudges,
     keep: Callable[[KeptFile], None],
     limits: ArchiveLimits | None = None,
+    layout: ArchiveLayout = ArchiveLayout.GITHUB,
 ) -> ImportedTree:
-    """Every file of a GitHub-layout tar.gz, judged by the policy; `keep` receives each kept file once.
+    """Every file of a tar.gz in the layout, judged by the policy; `keep` receives each kept file once.
 
     Raises ImportFailed (`unsafe_archive`, `too_large`) for an archive the service will not read further;
     files already given to `keep` are then the caller's to discard.
     """
     chosen = limits or ArchiveLimits()
-    reading = _Reading(policy, budget, judges, keep, chosen, _CountingReader(stream, chosen))
+    reading = ArchiveReading(policy, budget, judges, keep, chosen, CountingReader(stream, chosen), layout)
     try:
         with tarfile.open(fileobj=reading.compressed, mode="r|gz") as archive:  # type: ignore[call-overload]
             for member in archive:
                 _read_member(reading, archive, member)
                 # A streamed TarFile remembers every member it read; nothing here needs them again.
                 archive.members.clear()
-            reading.tree.commit_sha = _commit_sha(archive)
+            reading.tree.commit_sha = _commit_sha(archive) if layout is ArchiveLayout.GITHUB else None
     except (tarfile.TarError, EOFError, zlib.error) as error:
         raise ImportFailed(FailureCode.UNSAFE_ARCHIVE, f"The archive is not a readable tar.gz ({error}).") from error
     return reading.tree
@@ -153,62 +185,74 @@ def _commit_sha(archive: tarfile.TarFile) -> str | None:
     return comment if _COMMIT_SHA.fullmatch(comment) else None
 
 
-def _unsafe(message: str) -> ImportFailed:
+def unsafe(message: str) -> ImportFailed:
     return ImportFailed(FailureCode.UNSAFE_ARCHIVE, message)
 
 
-def _read_member(reading: _Reading, archive: tarfile.TarFile, member: tarfile.TarInfo) -> None:
-    reading.entries += 1
-    if reading.entries > reading.limits.max_entries:
-        raise _unsafe(f"The archive has more than {reading.limits.max_entries} entries.")
-    if archive.offset > reading.limits.max_expanded_bytes:
-        raise ImportFailed(
-            FailureCode.TOO_LARGE,
-            f"The archive expands to more than {reading.limits.max_expanded_bytes // (1024 * 1024)} MiB.",
-        )
+def refuse_link() -> ImportFailed:
+    return unsafe("The upload holds a link; upload the files it points at instead.")
+
+
+def _read_member(reading: ArchiveReading, archive: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    reading.count_entry()
+    reading.check_expanded(archive.offset)
     path = _tree_path(reading, member)
     if path is None:
         return
     if member.isdir():
         return
-    if path in reading.seen:
-        raise _unsafe("The archive holds the same path twice.")
-    reading.seen.add(path)
+    reading.claim_path(path)
     if member.issym() or member.islnk():
+        if reading.layout is ArchiveLayout.UPLOAD:
+            raise refuse_link()
         _list_link(reading, path, member)
     elif member.isreg() and not member.issparse():
-        _read_file(reading, archive, path, member)
+        source = archive.extractfile(member)
+        if source is None:  # pragma: no cover - extractfile returns None only for non-files
+            raise unsafe("A file entry of the archive has no content.")
+        read_file(reading, path, member.size, source, member.offset_data)
     else:
-        raise _unsafe("The archive holds an entry that is neither a file, a folder nor a link.")
+        raise unsafe("The archive holds an entry that is neither a file, a folder nor a link.")
 
 
-def _tree_path(reading: _Reading, member: tarfile.TarInfo) -> str | None:
+def upload_path(name: str) -> str | None:
+    """An uploaded entry's path: its name without a leading `./`; None for the root (`.`) itself."""
+    if name in {".", "./"}:
+        return None
+    path = name.removeprefix("./")
+    check_name(path)
+    return path
+
+
+def _tree_path(reading: ArchiveReading, member: tarfile.TarInfo) -> str | None:
     """The entry's path inside the top folder; None for the top folder itself."""
     name = member.name
-    _check_name(name)
+    if reading.layout is ArchiveLayout.UPLOAD:
+        return upload_path(name)
+    check_name(name)
     top, _, rest = name.partition("/")
     if reading.top_folder is None:
         if not member.isdir() or rest:
-            raise _unsafe("The archive does not begin with its top folder, as GitHub's archives do.")
+            raise unsafe("The archive does not begin with its top folder, as GitHub's archives do.")
         reading.top_folder = top
         return None
     if top != reading.top_folder or not rest:
-        raise _unsafe("An entry of the archive lies outside its top folder.")
+        raise unsafe("An entry of the archive lies outside its top folder.")
     return rest
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        raise _unsafe("An entry's name is not valid UTF-8.") from None
+        raise unsafe("An entry's name is not valid UTF-8.") from None
     if name.startswith("/") or _DRIVE_LETTER.match(name):
-        raise _unsafe("An entry's path is absolute.")
+        raise unsafe("An entry's path is absolute.")
     if any(part in {"", ".", ".."} for part in name.split("/")):
-        raise _unsafe("An entry's path has an empty, '.' or '..' part.")
+        raise unsafe("An entry's path has an empty, '.' or '..' part.")
 
 
-def _list_link(reading: _Reading, path: str, member: tarfile.TarInfo) -> None:
+def _list_link(reading: ArchiveReading, path: str, member: tarfile.TarInfo) -> None:
     target = member.linkname.encode("utf-8", "surrogateescape")
     selection = reading.policy.select(path)
     sha = git_blob_sha(target)  # git stores a link as a blob holding its target
@@ -217,15 +261,17 @@ def _list_link(reading: _Reading, path: str, member: tarfile.TarInfo) -> None:
     )
 
 
-def _read_file(reading: _Reading, archive: tarfile.TarFile, path: str, member: tarfile.TarInfo) -> None:
+def read_file(reading: ArchiveReading, path: str, size: int, source: IO[bytes], expanded_before: int) -> None:
+    """Read one file entry of `size` bytes from `source`, list it and keep it if the policy does;
+    `expanded_before` is how much the archive had expanded to before it (for the bomb check)."""
     selection = reading.policy.select(path)
     reason = selection.reason
-    if reason is None and member.size > MAX_FILE_BYTES:
+    if reason is None and size > MAX_FILE_BYTES:
         reason = SkipReason.TOO_LARGE
-    content, sha = _content_and_sha(reading, archive, member, hold=reason is None)
+    content, sha = _content_and_sha(reading, source, size, expanded_before, hold=reason is None)
     verdict = Verdict(reason) if reason else judge_content(path, content, reading.budget, reading.judges)
     listed = ListedFile(
-        path, member.size, sha, selection.category, selection.language, verdict.reason, verdict.secrets, verdict.tokens
+        path, size, sha, selection.category, selection.language, verdict.reason, verdict.secrets, verdict.tokens
     )
     reading.tree.files.append(listed)
     if verdict.tokens is not None:  # counted: kept
@@ -236,13 +282,10 @@ def _read_file(reading: _Reading, archive: tarfile.TarFile, path: str, member: t
 
 
 def _content_and_sha(
-    reading: _Reading, archive: tarfile.TarFile, member: tarfile.TarInfo, *, hold: bool
+    reading: ArchiveReading, source: IO[bytes], size: int, expanded_before: int, *, hold: bool
 ) -> tuple[bytes, str]:
     """The blob SHA of every file, and the content of one the policy may keep (else b'')."""
-    source: IO[bytes] | None = archive.extractfile(member)
-    if source is None:  # pragma: no cover - extractfile returns None only for non-files
-        raise _unsafe("A file entry of the archive has no content.")
-    hasher = _blob_hasher(member.size)
+    hasher = _blob_hasher(size)
     held = bytearray()
     read = 0
     while chunk := source.read(_CHUNK_BYTES):
@@ -250,11 +293,11 @@ def _content_and_sha(
         hasher.update(chunk)
         if hold:
             held += chunk
-        _check_ratio(reading, member.offset_data + read)
+        check_ratio(reading, expanded_before + read)
     return bytes(held), hasher.hexdigest()
 
 
-def _check_ratio(reading: _Reading, expanded: int) -> None:
+def check_ratio(reading: ArchiveReading, expanded: int) -> None:
     limits = reading.limits
     if expanded > limits.ratio_judged_after_bytes and expanded > limits.max_expansion_ratio * reading.compressed.count:
-        raise _unsafe(f"The archive expands more than {limits.max_expansion_ratio} times: a compression bomb.")
+        raise unsafe(f"The archive expands more than {limits.max_expansion_ratio} times: a compression bomb.")
