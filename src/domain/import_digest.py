@@ -201,18 +201,16 @@ def within(limit: ResponseLimit, sections: Sequence[DigestSection], render: Call
     so the digest is rendered again only once enough has been dropped, usually once."""
     markdown = render()
     excess = limit.size_of(markdown) - limit.most
-    while excess > 0:
-        holding = [section for section in sections if section.files]
-        if not holding:
-            break
-        last = holding[-1]
-        dropped = last.files.pop()
-        last.left_out.insert(0, LeftOut(dropped.path, dropped.tokens, LeftOutReason.RESPONSE_SIZE))
-        excess -= limit.size_of(file_section(dropped, level + 1))
-        nothing_left = len(holding) == 1 and not last.files
-        if excess <= 0 or nothing_left:  # the trees and lists changed a little too
-            markdown = render()
-            excess = limit.size_of(markdown) - limit.most
+    while excess > 0 and any(section.files for section in sections):
+        for section in reversed(sections):
+            while section.files and excess > 0:
+                dropped = section.files.pop()
+                section.left_out.insert(0, LeftOut(dropped.path, dropped.tokens, LeftOutReason.RESPONSE_SIZE))
+                excess -= limit.size_of(file_section(dropped, level + 1))
+            if excess <= 0:
+                break
+        markdown = render()  # the trees and the lists of what is left out changed a little too
+        excess = limit.size_of(markdown) - limit.most
     return markdown
 
 

@@ -13,8 +13,10 @@ from markdown_it import MarkdownIt
 
 from domain.import_files import ImportFiles
 from domain.project_context import ProjectContext
+from domain.source_paths import GithubRepository
 from dynamodb_store import keys
 from handlers import edge, get_import_context, get_import_file, get_project_context, list_import_files
+from local import records
 from local.demo import DEMO_GITHUB_USER_ID
 from s3_store.content import S3ContentReader
 from tests.api_client import GITHUB_IMPORT, assert_error, call, import_path, post_imports
@@ -210,3 +212,24 @@ def test_a_project_digest_costs_four_dynamodb_requests_and_s3_gets_only_for_what
     assert whole_gets == 2 + kept  # each import's list of kept files, then each file once
     assert one_token.status == 200
     assert len(s3_gets) == whole_gets + 1  # the first import's list: the budget is spent at its first file
+
+
+def test_the_installations_of_many_github_imports_are_read_in_batches_of_100_keys(
+    dynamodb: DynamoDBClient, dynamodb_requests: RequestCounter
+) -> None:
+    # 150 repositories on one account (which GitHub covers, all but the last) and one on another
+    # (not installed): 152 distinct keys, one account copy shared by 150 repositories.
+    records.put_installation(dynamodb, 1, "many", [f"repo-{number}" for number in range(149)])
+    wanted = [GithubRepository("many", f"repo-{number}") for number in range(150)] + [GithubRepository("other", "x")]
+    dynamodb_requests.operations.clear()
+
+    found = edge.store.read_installations(wanted)
+
+    assert dynamodb_requests.operations == ["BatchGetItem", "BatchGetItem"]
+    covered = {
+        repository.name
+        for repository, installation in found.items()
+        if installation and installation.covers(repository.name)
+    }
+    assert covered == {f"repo-{number}" for number in range(149)}
+    assert found[GithubRepository("other", "x")] is None
