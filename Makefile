@@ -154,7 +154,7 @@ admin: install ## add local sessions, projects, installations: make admin ARGS='
 webhook: install ## sign and send a GitHub delivery to make run: make webhook ARGS='events/github/installation.created.json'
 	$(RUN) -m local.webhook $(ARGS)
 
-bench: install sam-tools ## cold start, warm overhead, DynamoDB requests and capacity, artifact size, archive reading, requests per import
+bench: install sam-tools ## cold start, warm overhead, DynamoDB requests and capacity, artifact size, archive reading, requests per import, token counts, the project digest
 	$(RUN) -m bench
 
 # samconfig.toml's environments: dev (default) and prod, which shows the change set and asks first.

@@ -12,6 +12,7 @@ from bench import (
     cost,
     growth,
     import_requests,
+    project_digest,
     requests_per_outcome,
     token_counting,
     warm,
@@ -74,6 +75,7 @@ def main() -> None:
     _print_archive_reading()
     _print_import_requests()
     _print_token_counting()
+    _print_project_digest()
 
 
 def _print_costs(functions: int, create_cold_start_seconds: float) -> None:
@@ -145,10 +147,6 @@ def _print_import_requests() -> None:
     print(f"   DynamoDB: {' + '.join(first.dynamodb)}; S3: {' + '.join(sorted(set(first.s3)))}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _print_token_counting() -> None:
     counted = token_counting.measure()
     print(f"\n9. Token counts (o200k_base, as the worker counts): fresh processes, median of {token_counting.ROUNDS}")
@@ -160,3 +158,24 @@ def _print_token_counting() -> None:
     )
     print(f"   1 MiB of one letter (one BPE piece)               {counted.one_letter_seconds:>8.3f} s")
     print(f"   1 MiB of spaces (counted in slices)               {counted.spaces_seconds:>8.3f} s")
+
+
+def _print_project_digest() -> None:
+    print(
+        "\n10. The project's digest, by completed imports (each 4 kept files of 24 listed): its handler on moto "
+        f"in one process, counted, median of {project_digest.ROUNDS} (goal: DynamoDB flat; S3 1 + 1 a file, "
+        "only for the imports it shows)"
+    )
+    print(f"   {'imports':>8}{'max_tokens':>12}{'DynamoDB':>10}{'S3 GETs':>9}{'bytes':>9}{'time':>10}")
+    rows = project_digest.measure()
+    for row in rows:
+        bound = "-" if row.max_tokens is None else f"{row.max_tokens:,}"
+        print(
+            f"   {row.imports:>8}{bound:>12}{len(row.dynamodb):>10}{row.s3_gets:>9}{row.markdown_bytes:>9,}"
+            f"{row.median_seconds * 1000:>8.1f} ms"
+        )
+    print(f"   DynamoDB: {' + '.join(rows[0].dynamodb)}")
+
+
+if __name__ == "__main__":
+    main()

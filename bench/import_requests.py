@@ -15,7 +15,8 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,15 +73,64 @@ class _Received:
         self.requests.append(event_name.rsplit(".", 1)[-1])
 
 
-def _run(sizes: Sequence[int], folder: Path) -> None:
+@dataclass
+class BenchPipeline:
+    """The pipeline as `make run` runs it, in this process: what a bench drives and counts."""
+
+    dynamodb: Any
+    s3: Any
+    store: Any
+    pipeline: Any
+    worker_dynamodb: Any
+    worker_s3: Any
+    github_requests: list[str]
+
+    def add_github_import(self, import_id: int, repository: str, project_id: int) -> None:
+        from domain.models import ProjectImport, SourceType  # noqa: PLC0415
+        from local.demo import DEMO_USER_ID  # noqa: PLC0415
+
+        now = datetime.now(UTC)
+        self.store.add_import(
+            ProjectImport(
+                id=import_id,
+                source_type=SourceType.GITHUB,
+                source_path=repository,
+                title=None,
+                description=None,
+                created_at=now,
+                updated_at=now,
+                neptun_user_id=DEMO_USER_ID,
+                project_id=project_id,
+            ),
+            request_key=None,
+            fingerprint=None,
+        )
+
+    def import_item(self, import_id: int, project_id: int) -> dict[str, Any]:
+        from dynamodb_store import keys  # noqa: PLC0415
+        from local import records  # noqa: PLC0415
+        from local.demo import DEMO_USER_ID  # noqa: PLC0415
+
+        item: dict[str, Any] = self.dynamodb.get_item(
+            TableName=records.DATA_TABLE, Key=keys.import_key(DEMO_USER_ID, project_id, import_id)
+        )["Item"]
+        if item["run_status"]["S"] != "completed":
+            raise SystemExit(f"the bench import {import_id} ended {item['run_status']['S']}: {item}")
+        return item
+
+
+@contextmanager
+def bench_pipeline(repositories: Mapping[str, Path]) -> Iterator[BenchPipeline]:
+    """moto's DynamoDB (the template's tables, the stream on), S3 and SQS with the demo data, make run's
+    GitHub stand-in serving `repositories` (full name -> folder), and the outbox and worker as Lambda
+    runs them; the GitHub requests the stand-in answers are counted."""
     import boto3  # noqa: PLC0415 - imported only under moto, in the child
     from botocore.config import Config  # noqa: PLC0415
     from moto import mock_aws  # noqa: PLC0415
 
-    from domain.models import ProjectImport, SourceType  # noqa: PLC0415
     from dynamodb_store.store import DynamoDBImportStore  # noqa: PLC0415
     from local import records  # noqa: PLC0415
-    from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_PROJECT_ID, DEMO_USER_ID, seed_demo_data  # noqa: PLC0415
+    from local.demo import seed_demo_data  # noqa: PLC0415
     from local.github_standin import GithubStandIn, ServedRepository, ShippedRepository  # noqa: PLC0415
     from local.pipeline import LocalPipeline  # noqa: PLC0415
     from local.tables import create_tables  # noqa: PLC0415
@@ -103,12 +153,9 @@ def _run(sizes: Sequence[int], folder: Path) -> None:
         s3.create_bucket(Bucket="bench-content")
         queue_url = sqs.create_queue(QueueName="bench-jobs")["QueueUrl"]
         store = DynamoDBImportStore(dynamodb, records.SESSIONS_TABLE, records.DATA_TABLE)
-        served: dict[str, ServedRepository] = {}
-        for size in sizes:
-            name = f"{DEMO_GITHUB_ACCOUNT}/bench-{size}"
-            repository = folder / f"bench-{size}"
-            _write_repository(repository, size - len(KEPT_FILES))
-            served[name.lower()] = ShippedRepository(name, repository)
+        served: dict[str, ServedRepository] = {
+            name.lower(): ShippedRepository(name, folder) for name, folder in repositories.items()
+        }
         standin = CountingStandIn(served, store.read_installation)
         standin.start()
         os.environ.update(
@@ -142,46 +189,36 @@ def _run(sizes: Sequence[int], folder: Path) -> None:
             outbox=import_outbox.lambda_handler,
             worker=import_worker.lambda_handler,
         )
+        try:
+            yield BenchPipeline(dynamodb, s3, store, pipeline, worker_dynamodb, worker_s3, github_requests)
+        finally:
+            standin.stop()
+
+
+def _run(sizes: Sequence[int], folder: Path) -> None:
+    from local.demo import DEMO_GITHUB_ACCOUNT, DEMO_PROJECT_ID  # noqa: PLC0415
+
+    repositories: dict[str, Path] = {}
+    for size in sizes:
+        repository = folder / f"bench-{size}"
+        _write_repository(repository, size - len(KEPT_FILES))
+        repositories[f"{DEMO_GITHUB_ACCOUNT}/bench-{size}"] = repository
+    with bench_pipeline(repositories) as bench:
         for number, size in enumerate(sizes, start=1):
-            now = datetime.now(UTC)
-            store.add_import(
-                ProjectImport(
-                    id=number,
-                    source_type=SourceType.GITHUB,
-                    source_path=f"{DEMO_GITHUB_ACCOUNT}/bench-{size}",
-                    title=None,
-                    description=None,
-                    created_at=now,
-                    updated_at=now,
-                    neptun_user_id=DEMO_USER_ID,
-                    project_id=DEMO_PROJECT_ID,
-                ),
-                request_key=None,
-                fingerprint=None,
-            )
-            pipeline.pump_stream()
-            github_requests.clear()
+            bench.add_github_import(number, f"{DEMO_GITHUB_ACCOUNT}/bench-{size}", DEMO_PROJECT_ID)
+            bench.pipeline.pump_stream()
+            bench.github_requests.clear()
             dynamodb_requests, s3_requests = _Received(), _Received()
-            worker_dynamodb.meta.events.register("request-created.dynamodb", dynamodb_requests)
-            worker_s3.meta.events.register("request-created.s3", s3_requests)
-            pipeline.pump_queue()
-            worker_dynamodb.meta.events.unregister("request-created.dynamodb", dynamodb_requests)
-            worker_s3.meta.events.unregister("request-created.s3", s3_requests)
-            item = dynamodb.get_item(
-                TableName=records.DATA_TABLE,
-                Key={
-                    "PK": {"S": f"USER#{DEMO_USER_ID}#PROJECT#{DEMO_PROJECT_ID}"},
-                    "SK": {"S": f"IMPORT#{number:016d}"},
-                },
-            )["Item"]
-            if item["run_status"]["S"] != "completed":
-                raise SystemExit(f"the bench import of {size} files ended {item['run_status']['S']}: {item}")
-            kept = int(item["context"]["M"]["files"]["N"])
+            bench.worker_dynamodb.meta.events.register("request-created.dynamodb", dynamodb_requests)
+            bench.worker_s3.meta.events.register("request-created.s3", s3_requests)
+            bench.pipeline.pump_queue()
+            bench.worker_dynamodb.meta.events.unregister("request-created.dynamodb", dynamodb_requests)
+            bench.worker_s3.meta.events.unregister("request-created.s3", s3_requests)
+            kept = int(bench.import_item(number, DEMO_PROJECT_ID)["context"]["M"]["files"]["N"])
             measured = ImportRequests(
-                size, kept, list(github_requests), dynamodb_requests.requests, s3_requests.requests
+                size, kept, list(bench.github_requests), dynamodb_requests.requests, s3_requests.requests
             )
             print(_TAG + json.dumps(asdict(measured)), flush=True)
-        standin.stop()
 
 
 def main(arguments: list[str]) -> None:

@@ -3,7 +3,7 @@ items or the routes cannot leave the benchmark answering errors (each run checks
 
 from __future__ import annotations
 
-from bench import archive_reading, cold_start, import_requests
+from bench import archive_reading, cold_start, import_requests, project_digest
 
 
 def test_every_cold_start_run_of_make_bench_answers_its_expected_status() -> None:
@@ -49,3 +49,16 @@ def test_make_benchs_import_requests_are_flat_whatever_the_repositorys_size() ->
         assert measured.dynamodb == ["Query", "GetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"]
         # One per kept file, one per 1,000 listed paths, kept.json and the manifest.
         assert measured.s3 == ["PutObject"] * (measured.kept + 1 + 2)
+
+
+def test_make_benchs_project_digest_reads_flat_dynamodb_and_s3_only_for_what_it_shows() -> None:
+    one, one_bounded, three, three_bounded = project_digest.measure((1, 3))
+
+    # The session and project; the imports; their one installation; its installer's link.
+    for row in (one, one_bounded, three, three_bounded):
+        assert row.dynamodb == ["BatchGetItem", "Query", "BatchGetItem", "GetItem"]
+    # Each import's list of kept files, then its 4 kept files.
+    assert (one.s3_gets, three.s3_gets) == (5, 15)
+    # max_tokens holds one import: the first whole, the second's list read to find it does not fit.
+    assert (one_bounded.s3_gets, three_bounded.s3_gets) == (5, 6)
+    assert three_bounded.markdown_bytes < three.markdown_bytes
