@@ -7,6 +7,7 @@ tests/e2e/test_manage_imports_over_http.py."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -82,15 +83,30 @@ def test_the_same_harness_passes_a_call_the_api_takes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_documented_usage_type_checks(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "typescript-client.md").read_text(encoding="utf-8")
+    usage = re.search(r"```ts\n(.*?)```", page, re.DOTALL)
+    assert usage is not None
+    source = usage.group(1).replace('"@neptun/imports-client"', f'"{CLIENT / "src" / "index.js"}"')
+
+    result = type_check_source(tmp_path, source + "export {};\n")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def type_check(tmp_path: Path, call: str) -> subprocess.CompletedProcess[str]:
     """tsc on one file that makes the call with the client, under the client's own compiler options."""
-    (tmp_path / "call.ts").write_text(
+    return type_check_source(
+        tmp_path,
         f'import {{ createImportsClient }} from "{CLIENT / "src" / "index.js"}";\n'
         'const client = createImportsClient({ baseUrl: "http://127.0.0.1:3000" });\n'
         "const project = { user_id: 1, project_id: 789 };\n"
         f"await {call};\n",
-        encoding="utf-8",
     )
+
+
+def type_check_source(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "call.ts").write_text(source, encoding="utf-8")
     config = {
         "extends": str(CLIENT / "tsconfig.json"),
         "compilerOptions": {"noEmit": True, "rootDir": "/", "typeRoots": [str(CLIENT / "node_modules" / "@types")]},
