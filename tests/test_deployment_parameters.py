@@ -257,3 +257,14 @@ def test_the_local_runtime_reads_the_template_as_a_default_deploy_would() -> Non
         "<Ref SessionsTable>",
         "<Ref DataTable>",
     )
+
+
+def test_the_deploying_guide_counts_the_alarms_the_template_makes() -> None:
+    every = alarms(resolved({}))
+    functions = len(resources_of_type("AWS::Serverless::Function"))
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "deploying.md").read_text(encoding="utf-8")
+
+    assert f"CloudWatch alarms the stack creates ({len(every)})" in guide
+    for kind in ("Errors", "Throttles", "Duration"):
+        assert f"`<Function>{kind}Alarm` ({functions})" in guide
+    assert f"the {len(every)} alarms USD {len(every) * 0.10:.2f}" in guide
