@@ -171,7 +171,8 @@ class DynamoDBImportStore:
         return ImportsSlice(imports=found[: query.limit], more=len(found) > query.limit)
 
     def list_completed_imports(self, project: ProjectKey) -> list[StoredImport]:
-        # The project's partition holds at most MAX_IMPORTS_PER_PROJECT imports: a few pages of 1 MB at most.
+        # Every import of the project is read (a filter does not lower the read units) and only those with
+        # a completed run are returned: at most MAX_IMPORTS_PER_PROJECT items, a few pages of 1 MB.
         request = self._page_query(project, ImportsQuery())
         request["FilterExpression"] = "attribute_exists(#prefix)"
         request["ExpressionAttributeNames"] = {**request.get("ExpressionAttributeNames", {}), "#prefix": CONTENT_PREFIX}

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from domain.access import ProjectKey
 from domain.create_import import CreateImportCommand, ImportService
@@ -32,7 +32,10 @@ from handlers.snapstart import PrimingRequest
 
 __all__ = ["app", "dynamodb", "lambda_handler", "logger", "service"]
 
-metrics = Metrics()
+# This function's own metric set: Metrics() shares one across every instance in the process, and
+# make run serves all functions in one process, where a flush in one thread emptied another's set
+# between its check and its serialisation (a 500: "Must contain at least one metric").
+metrics = EphemeralMetrics()
 edge = RouteEdge(PROJECT_PATH_IDS, takes_body=True)
 app = edge.app
 service = ImportService(store)

@@ -23,7 +23,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.errors import FieldError, StorageBusy
@@ -64,7 +64,8 @@ _STATUS_OF_OUTCOME = {
 _COUNTED = frozenset({DeliveryOutcome.APPLIED, DeliveryOutcome.AWAITING_LINK})
 
 logger = Logger()
-metrics = Metrics()
+# This function's own metric set (see handlers/create_import.py).
+metrics = EphemeralMetrics()
 settings = Settings.from_environment()
 dynamodb = dynamodb_client(settings)
 service = InstallationService(DynamoDBInstallationLedger(dynamodb, settings.data_table))

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.import_sweep import sweep
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from domain.import_runs import ImportJob
 
 logger = Logger()
-metrics = Metrics()
+# This function's own metric set (see handlers/create_import.py).
+metrics = EphemeralMetrics()
 # SendMessageBatch's most entries.
 _BATCH = 10
 

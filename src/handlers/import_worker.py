@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -50,7 +50,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
 
 logger = Logger()
-metrics = Metrics()
+# This function's own metric set (see handlers/create_import.py).
+metrics = EphemeralMetrics()
 
 
 @dataclass(frozen=True)
