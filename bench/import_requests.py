@@ -43,16 +43,20 @@ class ImportRequests:
 
 def measure(sizes: Sequence[int] = SIZES) -> list[ImportRequests]:
     """One import per size, in a child process of its own (moto and the handlers' settings stay there)."""
+    return [ImportRequests(**row) for row in child_rows("bench.import_requests", sizes, _TAG)]
+
+
+def child_rows(module: str, sizes: Sequence[int], tag: str) -> list[dict[str, Any]]:
+    """Run `python -m module sizes...` in a fresh child process; the JSON rows it printed after `tag`."""
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.import_requests", *map(str, sizes)],
+        [sys.executable, "-m", module, *map(str, sizes)],
         env=child_environment(),
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    lines = [line.removeprefix(_TAG) for line in completed.stdout.splitlines() if line.startswith(_TAG)]
-    return [ImportRequests(**json.loads(line)) for line in lines]
+    return [json.loads(line.removeprefix(tag)) for line in completed.stdout.splitlines() if line.startswith(tag)]
 
 
 def _write_repository(folder: Path, source_files: int) -> None:

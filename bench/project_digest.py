@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,8 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.cold_start import ROOT, child_environment
-from bench.import_requests import _Received, _write_repository, bench_pipeline
+from bench.import_requests import _Received, _write_repository, bench_pipeline, child_rows
 
 SIZES = (1, 10, 100)
 ROUNDS = 5
@@ -42,16 +40,7 @@ class DigestRequests:
 
 def measure(sizes: Sequence[int] = SIZES) -> list[DigestRequests]:
     """Two rows per size (whole, bounded), from a child process of its own."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.project_digest", *map(str, sizes)],
-        env=child_environment(),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    lines = [line.removeprefix(_TAG) for line in completed.stdout.splitlines() if line.startswith(_TAG)]
-    return [DigestRequests(**json.loads(line)) for line in lines]
+    return [DigestRequests(**row) for row in child_rows("bench.project_digest", sizes, _TAG)]
 
 
 def _run(sizes: Sequence[int], folder: Path) -> None:
