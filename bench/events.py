@@ -66,6 +66,8 @@ def function_requests(token: str) -> dict[str, tuple[dict[str, Any], int]]:
         "UpdateImportFunction": (route_event("PUT", one, token, body={"title": "Renamed"}), 200),
         "DeleteImportFunction": (route_event("DELETE", one, token), 204),
         "RefreshImportFunction": (route_event("POST", f"{one}/refresh", token), 202),
+        # The demo import is a github one: every check, then 409 (signing a form makes no request).
+        "GrantImportUploadFunction": (route_event("POST", f"{one}/upload", token), 409),
         # The demo import has no completed run locally: the files routes answer 409 after every check.
         "ListImportFilesFunction": (route_event("GET", f"{one}/files", token), 409),
         "GetImportFileFunction": (route_event("GET", f"{one}/files/README.md", token), 409),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from moto.dynamodb.models.table import StreamShard
@@ -51,9 +51,14 @@ _SHUTDOWN_POLL_SECONDS = 0.02
 class EmbeddedDynamoDB:
     """Binds when created, so a port in use fails at once (moto's ThreadedMotoServer would hang)."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(
+        self, host: str, port: int, checks: Callable[[WSGIApplication], WSGIApplication] | None = None
+    ) -> None:
+        """`checks` go in front of moto, outside its one-at-a-time lock (local/post_policy.py's, for S3)."""
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per DynamoDB call
         app = one_request_at_a_time(DomainDispatcherApplication(create_backend_app))
+        if checks is not None:
+            app = checks(app)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._serve, name="embedded-dynamodb", daemon=True)
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
@@ -23,12 +24,14 @@ from local import records
 from local.embedded_dynamodb import EmbeddedDynamoDB
 from local.github_standin import GithubStandIn, served_repositories
 from local.pipeline import LocalPipeline
+from local.post_policy import enforce_post_policies
 from local.template import schedule_seconds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 CONTENT_BUCKET = "neptun-local-content"
+UPLOAD_BUCKET = "neptun-local-uploads"
 # Each port its own variable: a server started beside another (the tests' many) is given free ones.
 DEFAULT_PORTS = {"LOCAL_AWS_PORT": 4566, "LOCAL_GITHUB_PORT": 3001, "LOCAL_CODELOAD_PORT": 3002}
 JOBS_QUEUE = "neptun-local-import-jobs"
@@ -49,7 +52,9 @@ class LocalImporting:
     _poller: threading.Thread | None = None
 
     def __post_init__(self) -> None:
-        self.aws = _bound("LOCAL_AWS_PORT", lambda port: EmbeddedDynamoDB(self.host, port))
+        # S3's checks of a browser POST (moto makes none), so that an upload's form meets them locally.
+        checks = partial(enforce_post_policies, secret_for=signing_secret)
+        self.aws = _bound("LOCAL_AWS_PORT", lambda port: EmbeddedDynamoDB(self.host, port, checks))
 
     @property
     def endpoint(self) -> str:
@@ -63,6 +68,7 @@ class LocalImporting:
             "AWS_ENDPOINT_URL_S3": self.endpoint,
             "AWS_ENDPOINT_URL_SQS": self.endpoint,
             "CONTENT_BUCKET_NAME": CONTENT_BUCKET,
+            "UPLOAD_BUCKET_NAME": UPLOAD_BUCKET,
             "IMPORT_JOBS_QUEUE_URL": self.queue_url,
         }
         if os.environ.get("NEPTUN_GITHUB_API_URL", "").strip():
@@ -79,11 +85,12 @@ class LocalImporting:
     def _make_bucket_and_queue(self) -> None:
         s3 = boto3.client("s3", endpoint_url=self.endpoint)
         region = s3.meta.region_name
-        if region == "us-east-1":  # S3 refuses a location constraint naming its first region
-            s3.create_bucket(Bucket=CONTENT_BUCKET)
-        else:
-            location: Any = {"LocationConstraint": region}
-            s3.create_bucket(Bucket=CONTENT_BUCKET, CreateBucketConfiguration=location)
+        for bucket in (CONTENT_BUCKET, UPLOAD_BUCKET):
+            if region == "us-east-1":  # S3 refuses a location constraint naming its first region
+                s3.create_bucket(Bucket=bucket)
+            else:
+                location: Any = {"LocationConstraint": region}
+                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=location)
         self.queue_url = boto3.client("sqs", endpoint_url=self.endpoint).create_queue(QueueName=JOBS_QUEUE)["QueueUrl"]
 
     def _start_github(self, dynamodb: DynamoDBClient) -> GithubStandIn:
@@ -145,7 +152,8 @@ class LocalImporting:
             self._stopping.wait(BUSY_POLL_SECONDS if handed else IDLE_POLL_SECONDS)
 
     def banner_lines(self) -> list[str]:
-        lines = [f"  S3, SQS:   {self.endpoint}  (embedded moto server: bucket {CONTENT_BUCKET}, queue {JOBS_QUEUE})"]
+        buckets = f"buckets {CONTENT_BUCKET} and {UPLOAD_BUCKET}"
+        lines = [f"  S3, SQS:   {self.endpoint}  (embedded moto server: {buckets}, queue {JOBS_QUEUE})"]
         if self._poller is None:
             lines.append("  Imports:   not run here: the make run that made these tables runs them")
         if self.github is None:
@@ -163,6 +171,15 @@ class LocalImporting:
         if self.github is not None:
             self.github.stop()
         self.aws.stop()
+
+
+def signing_secret(access_key_id: str) -> str | None:
+    """The secret of the credentials this process signs with (the handlers' own), when the key is theirs."""
+    credentials = boto3.Session().get_credentials()
+    if credentials is None:
+        return None
+    frozen = credentials.get_frozen_credentials()
+    return frozen.secret_key if frozen.access_key == access_key_id else None
 
 
 def port_setting(name: str) -> int:

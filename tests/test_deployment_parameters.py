@@ -78,7 +78,7 @@ def test_every_route_is_throttled_and_the_webhook_by_its_own_bucket(
 
 def test_reserved_concurrency_is_optional_and_applies_to_each_function() -> None:
     functions = of_type(resolved({}), "AWS::Lambda::Function")
-    assert len(functions) == len(resources_of_type("AWS::Serverless::Function")) == 14
+    assert len(functions) == len(resources_of_type("AWS::Serverless::Function")) == 15
     assert all("ReservedConcurrentExecutions" not in function["Properties"] for function in functions.values())
     reserved = of_type(resolved(EVERYTHING_ON), "AWS::Lambda::Function")
     assert {int(function["Properties"]["ReservedConcurrentExecutions"]) for function in reserved.values()} == {50}
@@ -159,7 +159,7 @@ def test_each_table_alarms_on_throttled_requests(overrides: dict[str, str], sess
 def test_alarms_notify_the_topic_only_when_one_is_given(overrides: dict[str, str], actions: list[str] | None) -> None:
     every = alarms(resolved(overrides))
     # Three per function, the API's 5xx rate, three table throttles, three on the import jobs' queues.
-    assert len(every) == 14 * 3 + 1 + 3 + 3
+    assert len(every) == 15 * 3 + 1 + 3 + 3
     assert all(alarm.get("AlarmActions") == actions == alarm.get("OKActions") for alarm in every.values())
 
 

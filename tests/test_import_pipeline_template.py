@@ -70,6 +70,25 @@ def test_the_content_bucket_is_private_encrypted_and_tls_only() -> None:
     assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
 
 
+def test_the_upload_bucket_is_private_encrypted_tls_only_and_forgets_within_a_day() -> None:
+    bucket = RESOURCES["UploadBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    [rule] = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["ExpirationInDays"]) == ("Enabled", 1)
+    [statement] = RESOURCES["UploadBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def test_the_upload_bucket_lets_only_the_web_uis_origins_post_from_a_browser() -> None:
+    assert "CorsConfiguration" not in resolved({})["Resources"]["UploadBucket"]["Properties"]
+    origins = "https://app.neptun.dev,https://staging.neptun.dev"
+    bucket = resolved({"CorsAllowedOrigins": origins})["Resources"]["UploadBucket"]["Properties"]
+    [rule] = bucket["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == origins.split(",")
+    assert rule["AllowedMethods"] == ["POST"]
+
+
 def test_the_outbox_may_only_send_to_its_queues() -> None:
     assert grants("ImportOutboxFunction") == {
         ("sqs:SendMessage", "ImportJobsQueue.Arn"),

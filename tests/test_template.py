@@ -48,6 +48,8 @@ READ_SESSION_AND_DATA = {("dynamodb:BatchGetItem", "SessionsTable.Arn"), ("dynam
             | {("dynamodb:DeleteItem", "DataTable.Arn"), ("dynamodb:UpdateItem", "DataTable.Arn")},
         ),
         ("RefreshImportFunction", READ_SESSION_AND_DATA | {("dynamodb:UpdateItem", "DataTable.Arn")}),
+        # Signing a POST lends the form this role's rights: uploads only, never the content bucket.
+        ("GrantImportUploadFunction", READ_SESSION_AND_DATA | {("s3:PutObject", "${UploadBucket.Arn}/uploads/*")}),
         ("ListImportFilesFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
         ("GetImportFileFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
         ("GetImportContextFunction", READ_SESSION_AND_DATA | READ_LINK_AND_CONTENT),
@@ -164,6 +166,7 @@ def test_each_route_is_its_own_functions_http_api_payload_2_event() -> None:
         f"PUT {IMPORTS}/{{import_id}}",
         f"DELETE {IMPORTS}/{{import_id}}",
         f"POST {IMPORTS}/{{import_id}}/refresh",
+        f"POST {IMPORTS}/{{import_id}}/upload",
         f"GET {IMPORTS}/{{import_id}}/files",
         f"GET {IMPORTS}/{{import_id}}/files/{{path+}}",
         f"GET {IMPORTS}/{{import_id}}/context",

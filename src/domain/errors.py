@@ -72,6 +72,15 @@ class NothingToRefresh(ImportRefused):
         super().__init__("A local_folder import is imported from its upload; it has no source to refresh.")
 
 
+class NotAnUploadImport(ImportRefused):
+    """Only a `local_folder` import takes an upload; a repository's import reads its repository."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Only a local_folder import takes an upload; this import reads its repository (refresh it instead)."
+        )
+
+
 class NothingImportedYet(ImportRefused):
     def __init__(self) -> None:
         super().__init__("No run of this import has completed yet: there are no files to read; see its status.")

@@ -11,6 +11,7 @@ from botocore.config import Config
 
 from dynamodb_store.store import DynamoDBImportStore
 from s3_store.content import S3ContentReader
+from s3_store.uploads import S3UploadSigner
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -33,6 +34,12 @@ S3_CLIENT_CONFIG = Config(
     read_timeout=3,
     tcp_keepalive=True,
 )
+
+
+# Signing a POST makes no request. SigV4 is the only signature S3 accepts in every region; virtual-hosted
+# addressing gives the bucket's regional URL (`https://<bucket>.s3.<region>.amazonaws.com/`), which a
+# browser reaches without a redirect (botocore keeps path style for a local endpoint such as moto's).
+S3_SIGNING_CONFIG = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
 
 
 class MissingSetting(Exception):
@@ -88,3 +95,11 @@ def content_bucket() -> str:
 
 def kept_content_reader() -> S3ContentReader:
     return S3ContentReader(boto3.client("s3", config=S3_CLIENT_CONFIG), content_bucket())
+
+
+def upload_signer() -> S3UploadSigner:
+    """Signs the POSTs of the upload bucket (s3_store/uploads.py), named by UPLOAD_BUCKET_NAME."""
+    bucket = os.environ.get("UPLOAD_BUCKET_NAME", "").strip()
+    if not bucket:
+        raise MissingSetting("environment variable UPLOAD_BUCKET_NAME must name the upload bucket")
+    return S3UploadSigner(boto3.client("s3", config=S3_SIGNING_CONFIG), bucket)

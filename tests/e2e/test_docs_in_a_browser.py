@@ -165,6 +165,9 @@ def test_every_routes_prefilled_example_succeeds_on_the_demo_data(browser: WebDr
             (f"GET {imports}/{{import_id}}", "200"),
             (f"PUT {imports}/{{import_id}}", "200"),
             (f"POST {imports}/{{import_id}}/refresh", "202"),
+            # The demo import reads its repository: only a local_folder import takes an upload (its form
+            # is tested in test_importing_over_http.py).
+            (f"POST {imports}/{{import_id}}/upload", "409"),
             # The last completed run's files, while the refresh's run is pending.
             (f"GET {imports}/{{import_id}}/files", "200"),
             (f"GET {imports}/{{import_id}}/files/{{path}}", "200"),

@@ -15,6 +15,7 @@ def test_every_cold_start_run_of_make_bench_answers_its_expected_status() -> Non
         "UpdateImportFunction",
         "DeleteImportFunction",
         "RefreshImportFunction",
+        "GrantImportUploadFunction",
         "ListImportFilesFunction",
         "GetImportFileFunction",
         "GetImportContextFunction",

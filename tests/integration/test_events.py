@@ -46,6 +46,15 @@ STATUSES_OF_ROUTE = {
         403,
         404,
     },
+    # No 201 among them: the demo data holds no local_folder import (test_import_upload.py); 409 is the
+    # demo import's answer, a github one.
+    "POST /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}/upload": {
+        400,
+        401,
+        403,
+        404,
+        409,
+    },
     # No 200 yet for the files routes: the demo import is never imported without make run's GitHub
     # stand-in (test_import_files.py reads completed imports). 409 is the demo import's answer.
     "GET /api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}/files": {400, 401, 403, 404, 409},

@@ -24,6 +24,7 @@ HANDLERS = [
     "handlers.update_import",
     "handlers.delete_import",
     "handlers.refresh_import",
+    "handlers.grant_import_upload",
     "handlers.list_import_files",
     "handlers.get_import_file",
     "handlers.github_webhook",

@@ -73,6 +73,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a form to upload a folder's archive
+         * @description For a `local_folder` import: a presigned S3 POST for one `.zip` or `.tar.gz` of the folder, of at most `max_bytes`, usable until `expires_at` (docs/importing.md, Uploading a folder). POST `url` as multipart/form-data with every entry of `fields`, then the archive as `file`. Once it has arrived, the import's run starts (`pending`, `importing`, then `completed` or `failed`, as for a repository); the newest upload to arrive is what the import holds. No body; each call gives a new form.
+         */
+        post: operations["grant_import_upload_api_users__user_id__projects__project_id__resources_imports__import_id__upload_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/{user_id}/projects/{project_id}/resources/imports/{import_id}/files": {
         parameters: {
             query?: never;
@@ -471,6 +491,41 @@ export interface components {
              * @description Optional; null: the default branch. Must fit the resulting source_type.
              */
             source_ref?: string | null;
+        };
+        /**
+         * UploadGrant
+         * @description A presigned POST for one archive of one import: the form a browser or a script sends.
+         */
+        UploadGrant: {
+            /**
+             * Url
+             * @description Where to POST the form (multipart/form-data).
+             */
+            url: string;
+            /**
+             * Fields
+             * @description Every form field, as given and before the file; the archive goes last, as field `file`.
+             */
+            fields: {
+                [key: string]: string;
+            };
+            /**
+             * Expires At
+             * @description After this moment the storage refuses the form.
+             */
+            expires_at: string;
+            /**
+             * Max Bytes
+             * @description The largest archive the storage accepts, in bytes.
+             */
+            max_bytes: number;
+        };
+        /**
+         * UploadGrantResponse
+         * @description The body of a 201 for an upload: `{"upload": {...}}`.
+         */
+        UploadGrantResponse: {
+            upload: components["schemas"]["UploadGrant"];
         };
     };
     responses: never;
@@ -1051,6 +1106,99 @@ export interface operations {
                 };
             };
             /** @description A local_folder import: its content comes from its upload, and it has no source to refresh. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected error; details are logged under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DynamoDB is throttling; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    grant_import_upload_api_users__user_id__projects__project_id__resources_imports__import_id__upload_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. The same user, key and body within 24 hours replays the first 201; the same key with another body (or on another project) is 422; requests racing with one key all get the first 201. 1 to 255 visible ASCII characters, optionally in double quotes. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The signed-in user's id. */
+                user_id: number;
+                /** @description The project's id; it must be the user's. */
+                project_id: number;
+                /** @description The import's id, in that project. */
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form to upload with. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadGrantResponse"];
+                };
+            };
+            /** @description Invalid path, query, header or body; `errors` lists what is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The neptun-session cookie is missing, unknown or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The session is another user's, or the GitHub App installation does not cover the repo. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The project (or the import) does not exist or is not the user's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not a local_folder import: it reads its repository, and takes no upload. */
             409: {
                 headers: {
                     [name: string]: unknown;
