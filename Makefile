@@ -25,7 +25,7 @@ export UV_COMPILE_BYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help prerequisites install node-tools sam-tools client test test-fast check fmt style unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook bench deploy delete reconcile-copies smoke clean openapi tokenizer-data
+.PHONY: help prerequisites install node-tools sam-tools client test test-fast check fmt style unit lint typecheck docs docs-build validate build requirements lock run invoke admin webhook upload bench deploy delete reconcile-copies smoke clean openapi tokenizer-data
 
 # Every target with a `##` comment, in the order of this file: `make help` prints exactly these.
 help: ## list every target with what it does
@@ -153,6 +153,9 @@ admin: install ## add local sessions, projects, installations: make admin ARGS='
 
 webhook: install ## sign and send a GitHub delivery to make run: make webhook ARGS='events/github/installation.created.json'
 	$(RUN) -m local.webhook $(ARGS)
+
+upload: install ## upload a folder to a local_folder import on make run: make upload ARGS='IMPORT_ID FOLDER'
+	$(RUN) -m local.upload $(ARGS)
 
 bench: install sam-tools ## cold start, warm overhead, DynamoDB requests and capacity, artifact size, archive reading, requests per import, token counts, the project digest
 	$(RUN) -m bench

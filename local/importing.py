@@ -91,7 +91,9 @@ class LocalImporting:
             else:
                 location: Any = {"LocationConstraint": region}
                 s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=location)
-        self.queue_url = boto3.client("sqs", endpoint_url=self.endpoint).create_queue(QueueName=JOBS_QUEUE)["QueueUrl"]
+        sqs = boto3.client("sqs", endpoint_url=self.endpoint)
+        self.queue_url = sqs.create_queue(QueueName=JOBS_QUEUE)["QueueUrl"]
+        notify_arrivals(s3, UPLOAD_BUCKET, queue_arn(sqs, self.queue_url))
 
     def _start_github(self, dynamodb: DynamoDBClient) -> GithubStandIn:
         # Which installation covers a repository is what the service itself reads.
@@ -171,6 +173,24 @@ class LocalImporting:
         if self.github is not None:
             self.github.stop()
         self.aws.stop()
+
+
+def queue_arn(sqs: Any, queue_url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    return str(attributes["QueueArn"])
+
+
+def notify_arrivals(s3: Any, bucket: str, queue: str) -> None:
+    """The upload bucket's notification of template.yaml: each object under uploads/ to the jobs queue."""
+    rules: Any = [{"Name": "prefix", "Value": "uploads/"}]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {"QueueArn": queue, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": rules}}}
+            ]
+        },
+    )
 
 
 def signing_secret(access_key_id: str) -> str | None:

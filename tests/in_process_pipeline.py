@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from handlers import import_outbox, import_worker
 from handlers.composition import Settings
 from local.demo import DEMO_GITHUB_ACCOUNT, seed_demo_data
+from local.importing import notify_arrivals, queue_arn
 from local.pipeline import LocalPipeline
 from local.tables import create_tables
 from tests.iam_policy import running
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
 
 BUCKET = "neptun-pipeline-test"
+UPLOAD_BUCKET = "neptun-pipeline-uploads"
 INSTALLATION_ID = zlib.crc32(DEMO_GITHUB_ACCOUNT.lower().encode())  # local/records.py's first id for a login
 KEY_PEM = (
     rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -64,11 +66,14 @@ def in_process_pipeline(
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     sqs: SQSClient = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    s3.create_bucket(Bucket=UPLOAD_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    notify_arrivals(s3, UPLOAD_BUCKET, queue_arn(sqs, queue_url))
     settings = Settings.from_environment()
     pipeline_settings = replace(
         import_worker.worker.pipeline,
         jobs_queue_url=queue_url,
         content_bucket=BUCKET,
+        upload_bucket=UPLOAD_BUCKET,
         github_app_id=app_id,
         github_app_key_parameter=None,
         github_app_key_local=app_key,

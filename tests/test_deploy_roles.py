@@ -155,6 +155,13 @@ def needs(stack: str) -> dict[str, list[Request]]:
                 "DeleteBucket",
             )
         ],
+        "AWS::S3::Bucket#uploads": [
+            Request(f"s3:{action}", f"arn:aws:s3:::{stack}-uploads-1a2b3c4d")
+            for action in ("CreateBucket", "PutBucketCORS", "PutBucketNotification", "PutLifecycleConfiguration")
+        ],
+        "AWS::SQS::QueuePolicy": [
+            Request("sqs:SetQueueAttributes", arn("sqs", f"{stack}-ImportJobsQueue-AbC123")),
+        ],
         "AWS::S3::BucketPolicy": [
             Request(f"s3:{action}", f"arn:aws:s3:::{stack}-contentbucket-abc123")
             for action in ("PutBucketPolicy", "GetBucketPolicy", "DeleteBucketPolicy")

@@ -80,6 +80,22 @@ def test_the_upload_bucket_is_private_encrypted_tls_only_and_forgets_within_a_da
     assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
 
 
+def test_only_the_upload_bucket_tells_the_jobs_queue_of_each_arrived_upload() -> None:
+    deployed = resolved({})["Resources"]
+    bucket = deployed["UploadBucket"]
+    [notification] = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Event"] == "s3:ObjectCreated:*"
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    assert "ImportJobsQueue" in str(notification["Queue"])
+    assert bucket["DependsOn"] == "ImportJobsQueuePolicy"  # S3 checks it may send when the bucket is made
+    [statement] = deployed["ImportJobsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Principal"], statement["Action"]) == ({"Service": "s3.amazonaws.com"}, "sqs:SendMessage")
+    # The policy names the bucket by the name the bucket is given: the two are built alike.
+    name = bucket["Properties"]["BucketName"]
+    assert str(statement["Condition"]["ArnEquals"]["aws:SourceArn"]).endswith(str(name))
+    assert "aws:SourceAccount" in statement["Condition"]["StringEquals"]
+
+
 def test_the_upload_bucket_lets_only_the_web_uis_origins_post_from_a_browser() -> None:
     assert "CorsConfiguration" not in resolved({})["Resources"]["UploadBucket"]["Properties"]
     origins = "https://app.neptun.dev,https://staging.neptun.dev"
@@ -108,6 +124,10 @@ def test_the_worker_has_exactly_what_a_run_needs() -> None:
         ("s3:PutObject", "${ContentBucket.Arn}/imports/*"),
         ("s3:DeleteObject", "${ContentBucket.Arn}/imports/*"),
         ("s3:ListBucket", "ContentBucket.Arn"),
+        # A folder's run reads its upload; a released one is deleted; a missing one answers 404.
+        ("s3:GetObject", "${UploadBucket.Arn}/uploads/*"),
+        ("s3:DeleteObject", "${UploadBucket.Arn}/uploads/*"),
+        ("s3:ListBucket", "UploadBucket.Arn"),
         ("sqs:SendMessage", "ImportJobsQueue.Arn"),
         ("sqs:ChangeMessageVisibility", "ImportJobsQueue.Arn"),
         ("dynamodb:Query", "${DataTable.Arn}/index/runs_importing"),

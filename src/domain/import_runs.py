@@ -80,6 +80,8 @@ class ClaimedRun:
     source_type: SourceType
     source_path: str
     source_ref: str | None
+    # A `local_folder` import's upload this run reads (the storage's own name for it).
+    upload_key: str | None = None
     # The run whose lease this one took over: it died, and may have left content under its prefix.
     overtaken_run_id: str | None = None
 
@@ -210,9 +212,18 @@ class ArchiveReader(Protocol):
 
 
 @dataclass(frozen=True)
+class Archives:
+    """Where a kind of import's archive comes from, and the reader of its layout."""
+
+    source: ArchiveSource
+    read: ArchiveReader
+
+
+@dataclass(frozen=True)
 class Importer:
     runs: RunStore
     content: ContentStore
+    # A repository's archive (github, public_github_repository_url).
     source: ArchiveSource
     read_archive: ArchiveReader
     # A scanner for one run: detect-secrets holds its settings while open.
@@ -220,6 +231,8 @@ class Importer:
     token_counter: TokenCounter
     clock: Callable[[], datetime]
     new_run_id: Callable[[], str]
+    # A folder's uploaded archive (local_folder); None where none is read (a run of one is then `internal`).
+    uploads: Archives | None = None
 
     def run(self, job: ImportJob) -> RunResult:
         """One try of the job; raises only what the caller should retry (the lease makes that safe)."""
@@ -253,11 +266,10 @@ class Importer:
 
     def _read(self, run: ClaimedRun, prefix: str) -> CompletedRun:
         writer = self.content.writer(prefix)
-        with self.open_scanner() as scanner, self.source.open(run) as stream:
+        archives = self._archives_of(run)
+        with self.open_scanner() as scanner, archives.source.open(run) as stream:
             judges = ContentJudges(scanner, self.token_counter)
-            listing = self.read_archive(
-                stream, policy=ContextPolicy(), budget=BudgetUse(), judges=judges, keep=writer.keep
-            )
+            listing = archives.read(stream, policy=ContextPolicy(), budget=BudgetUse(), judges=judges, keep=writer.keep)
         if listing.commit_sha is None and run.source_type is not SourceType.LOCAL_FOLDER:
             raise ImportFailed(FailureCode.INTERNAL, "GitHub's archive did not name its commit.")
         writer.finish(listing)
@@ -265,6 +277,13 @@ class Importer:
             listing.kept_files, listing.kept_bytes, listing.skipped_files, listing.secrets_found, listing.kept_tokens
         )
         return CompletedRun(listing.commit_sha, summary, prefix)
+
+    def _archives_of(self, run: ClaimedRun) -> Archives:
+        if run.source_type is not SourceType.LOCAL_FOLDER:
+            return Archives(self.source, self.read_archive)
+        if self.uploads is None or run.upload_key is None:  # a folder's run is started by its upload only
+            raise ImportFailed(FailureCode.INTERNAL, "The folder's run has no upload to read; upload it again.")
+        return self.uploads
 
     def give_up(self, job: ImportJob) -> bool:
         """After the job's last try: the import is `failed` with `internal`, unless it has moved on."""

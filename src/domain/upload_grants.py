@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +13,7 @@ from domain.gate import utc_now
 from domain.manage_imports import ImportCommand, ImportManager
 from domain.models import SourceType, UtcTimestamp
 from domain.ports import ImportStore
-from domain.uploads import MAX_UPLOAD_BYTES, UPLOAD_GRANT_LIFETIME
+from domain.uploads import MAX_UPLOAD_BYTES, UPLOAD_GRANT_LIFETIME, UploadSigner
 
 
 class UploadGrant(BaseModel):
@@ -37,19 +35,6 @@ class UploadGrantResponse(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     upload: UploadGrant
-
-
-@dataclass(frozen=True)
-class SignedPost:
-    url: str
-    fields: dict[str, str]
-
-
-class UploadSigner(Protocol):
-    def sign(self, target: ImportKey, lifetime: timedelta) -> SignedPost:
-        """A presigned POST for one new object of the import's uploads, of 1 to MAX_UPLOAD_BYTES bytes,
-        valid for `lifetime`; the signature binds the object's key, so no other object can be written."""
-        ...
 
 
 class UploadGrants:

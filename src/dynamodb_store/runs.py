@@ -10,6 +10,7 @@
 | `run_error`       | {code, message, retry_at?} of the last failure or rate limit             |
 | `run_due_at`      | while pending or importing: when the run is overdue (keys.py, runs_due)   |
 | `commit_sha`, `imported_at`, `context`, `content_prefix` | the last completed run's result   |
+| `upload_key`      | a `local_folder` import's newest upload, which its wanted run reads      |
 
 Every run write is one transaction on the import's item (which holds the condition) and its copy (which
 filtered pages read), so the two never disagree. None of them changes `version`: a client's ETag stays
@@ -44,6 +45,7 @@ COMMIT_SHA = "commit_sha"
 IMPORTED_AT = "imported_at"
 CONTEXT = "context"
 CONTENT_PREFIX = "content_prefix"
+UPLOAD_KEY = "upload_key"
 RUN_DUE_AT = keys.RUN_DUE_AT
 # What a new source makes obsolete: the old source's run and content.
 RESET_BY_NEW_SOURCE = (
@@ -56,12 +58,13 @@ RESET_BY_NEW_SOURCE = (
     IMPORTED_AT,
     CONTEXT,
     CONTENT_PREFIX,
+    UPLOAD_KEY,
 )
 # What a refresh makes obsolete: the last run's claim and error (its content stays until the next completes).
 RESET_BY_REFRESH = (RUN_ID, RUN_LEASE_UNTIL, IMPORTING_USER, RUN_ERROR)
 _ENDS_A_CLAIM = (RUN_ID, RUN_LEASE_UNTIL, IMPORTING_USER)
-# What a run that is over (completed, failed, given up) no longer has.
-_ENDS_A_RUN = (*_ENDS_A_CLAIM, RUN_DUE_AT)
+# What a run that is over (completed, failed, given up) no longer has: its upload, once read, is released.
+_ENDS_A_RUN = (*_ENDS_A_CLAIM, RUN_DUE_AT, UPLOAD_KEY)
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed"
 _PLACEHOLDER = re.compile(r"[#:]\w+")
 _Placeheld = TypeVar("_Placeheld")
@@ -109,6 +112,7 @@ class DynamoRunStore:
             source_type=SourceType(item["source_type"]["S"]),
             source_path=item["source_path"]["S"],
             source_ref=item["source_ref"]["S"] if "source_ref" in item else None,
+            upload_key=item[UPLOAD_KEY]["S"] if UPLOAD_KEY in item else None,
             overtaken_run_id=item.get(RUN_ID, {}).get("S") if status == RunStatus.IMPORTING else None,
         )
         condition = "#start = :start AND (#status = :pending OR (#status = :importing AND #lease < :now))"

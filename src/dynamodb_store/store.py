@@ -14,6 +14,7 @@ from domain.access import (
     AccessFacts,
     AccessQuery,
     GithubInstallation,
+    ImportKey,
     ProjectKey,
     Session,
 )
@@ -45,6 +46,7 @@ from dynamodb_store.runs import (
     RESET_BY_NEW_SOURCE,
     RESET_BY_REFRESH,
     RUN_STATUS,
+    UPLOAD_KEY,
     run_fields,
     start_attributes,
 )
@@ -298,7 +300,16 @@ class DynamoDBImportStore:
                 raise ProjectNotFound from cancelled  # deleted between the read and the write
             raise
 
-    def start_run(self, stored: StoredImport, now: datetime) -> StoredImport:
+    def read_import(self, target: ImportKey) -> StoredImport | None:
+        project = target.project
+        key = keys.import_key(project.user_id, project.project_id, target.import_id)
+        try:
+            item = self._client.get_item(TableName=self._data_table, Key=key, ConsistentRead=True).get("Item")
+        except ClientError as error:
+            raise _busy_or_itself(error) from error
+        return stored_import_from_item(item) if item is not None else None
+
+    def start_run(self, stored: StoredImport, now: datetime, upload_key: str | None = None) -> StoredImport:
         condition, values = at_version(stored.version)
         # The run status as read, too: two refreshes that read the same `completed` start one run.
         if stored.run_started:
@@ -309,6 +320,8 @@ class DynamoDBImportStore:
         start = start_attributes(RunStatus.PENDING, self._new_start_id(), now)
         # The shard too: an import stored before the runs_due index had none.
         on_import_start = start | keys.runs_due_shard(stored.import_.id)
+        if upload_key is not None:  # the run reads it from the import's item, which its claim reads
+            on_import_start |= {UPLOAD_KEY: {"S": upload_key}}
         on_import = _update(
             self._data_table, _import_key(stored.import_), on_import_start, RESET_BY_REFRESH, (condition, values)
         )

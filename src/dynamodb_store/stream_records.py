@@ -7,7 +7,10 @@ with it); two kinds of work follow from one:
 - a run is wanted when the new image is `pending` and the old one was not that same pending start: a
   create, a change of source, a refresh, or a run deferred by a rate limit (not before its `retry_at`);
 - content is released when the old image pointed at a content prefix the new one no longer points at:
-  a newer run completed, the source changed, or the import was deleted.
+  a newer run completed, the source changed, or the import was deleted;
+- an upload is released, the same way, when the old image named an upload the new one does not: its
+  run ended (completed or failed), a newer upload replaced it, the source changed, or the import was
+  deleted. A run that is tried again keeps it.
 
 A record read twice gives the same work twice; both kinds are idempotent where they are done.
 """
@@ -22,7 +25,7 @@ from typing import Any
 from domain.import_failures import FailureCode
 from domain.import_runs import ImportJob
 from domain.models import RunStatus
-from dynamodb_store.runs import CONTENT_PREFIX, RUN_ERROR, RUN_START_ID, RUN_STATUS
+from dynamodb_store.runs import CONTENT_PREFIX, RUN_ERROR, RUN_START_ID, RUN_STATUS, UPLOAD_KEY
 
 _IMPORT_ENTITY = "import"
 Image = Mapping[str, Any]
@@ -39,7 +42,12 @@ class ContentReleased:
     prefix: str
 
 
-Work = RunWanted | ContentReleased
+@dataclass(frozen=True)
+class UploadReleased:
+    key: str
+
+
+Work = RunWanted | ContentReleased | UploadReleased
 
 
 def work_from_record(record: Mapping[str, Any]) -> list[Work]:
@@ -51,10 +59,19 @@ def work_from_record(record: Mapping[str, Any]) -> list[Work]:
     work: list[Work] = []
     if new is not None and _text(new, RUN_STATUS) == RunStatus.PENDING and _starts_a_run(old, new):
         work.append(RunWanted(_job(new), _retry_at(new)))
-    released = _text(old, CONTENT_PREFIX) if old is not None else None
-    if released is not None and (new is None or _text(new, CONTENT_PREFIX) != released):
+    released = _released(old, new, CONTENT_PREFIX)
+    if released is not None:
         work.append(ContentReleased(released))
+    released_upload = _released(old, new, UPLOAD_KEY)
+    if released_upload is not None:
+        work.append(UploadReleased(released_upload))
     return work
+
+
+def _released(old: Image | None, new: Image | None, name: str) -> str | None:
+    """What the old image named under `name` and the new one (if any) no longer does."""
+    named = _text(old, name) if old is not None else None
+    return named if named is not None and (new is None or _text(new, name) != named) else None
 
 
 def _is_import(image: Image | None) -> bool:

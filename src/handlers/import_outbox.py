@@ -19,8 +19,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dynamodb_store.stream_records import RunWanted, Work, work_from_record
-from handlers.import_messages import ReleaseMessage, RunMessage, delay_seconds
+from dynamodb_store.stream_records import ContentReleased, RunWanted, Work, work_from_record
+from handlers.import_messages import ReleaseMessage, ReleaseUploadMessage, RunMessage, delay_seconds
 from handlers.pipeline_composition import jobs_queue_url, utc_now
 
 if TYPE_CHECKING:
@@ -42,17 +42,18 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 
 
 def send(work: Work) -> None:
+    message: RunMessage | ReleaseMessage | ReleaseUploadMessage
+    delay = 0
     if isinstance(work, RunWanted):
-        message: RunMessage | ReleaseMessage = RunMessage.of(work.job, work.not_before)
+        message = RunMessage.of(work.job, work.not_before)
         delay = delay_seconds(work.not_before, utc_now())
+        metric = "ImportJobQueued"
+    elif isinstance(work, ContentReleased):
+        message, metric = ReleaseMessage(prefix=work.prefix), "ContentReleaseQueued"
     else:
-        message, delay = ReleaseMessage(prefix=work.prefix), 0
+        message, metric = ReleaseUploadMessage(key=work.key), "UploadReleaseQueued"
     outbox.sqs.send_message(QueueUrl=outbox.jobs_queue_url, MessageBody=message.model_dump_json(), DelaySeconds=delay)
-    metrics.add_metric(
-        name="ImportJobQueued" if isinstance(work, RunWanted) else "ContentReleaseQueued",
-        unit=MetricUnit.Count,
-        value=1,
-    )
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
 
 
 def record_handler(record: DynamoDBRecord) -> None:

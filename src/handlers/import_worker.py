@@ -10,6 +10,9 @@
 |         | the import is first recorded `failed` / `internal`, then the record goes to the |
 |         | dead-letter queue.                                                              |
 | release | deletes the released run's content                                              |
+| release_upload | deletes the released upload                                              |
+| S3's    | an archive arrived in the upload bucket: its import's run starts, to read it    |
+| event   | (an upload for no `local_folder` import is deleted); S3's test event is ignored |
 
 A record that is not one of these messages is a poison record: it fails every try and ends in the
 dead-letter queue, whose alarm says so.
@@ -28,19 +31,29 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from domain.import_runs import Importer, RunOutcome
+from domain.import_runs import Archives, Importer, RunOutcome
+from domain.upload_arrivals import Arrival, UploadArrivals
 from dynamodb_store.runs import DynamoRunStore
 from dynamodb_store.store import new_write_token
 from github_client.app_tokens import InstallationTokens
 from github_client.archives import ArchiveDownloads
 from github_client.source import GithubArchiveSource
 from handlers.composition import Settings, dynamodb_client, import_store
-from handlers.import_messages import RunMessage, delay_seconds, parse_message
+from handlers.import_messages import (
+    ArrivedObject,
+    ReleaseMessage,
+    RunMessage,
+    delay_seconds,
+    parse_arrival,
+    parse_message,
+)
 from handlers.pipeline_composition import PipelineSettings, github_http, utc_now
 from importer.secret_scan import DetectSecretsScanner
 from importer.tar_archive import read_archive
 from importer.token_counts import O200kTokenCounter
+from importer.upload_archive import read_upload
 from s3_store.content import S3ContentStore
+from s3_store.uploads import S3Uploads, uploaded_object
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -58,6 +71,8 @@ metrics = EphemeralMetrics()
 class Worker:
     importer: Importer
     content: S3ContentStore
+    uploads: S3Uploads
+    arrivals: UploadArrivals
     sqs: SQSClient
     pipeline: PipelineSettings
 
@@ -77,19 +92,20 @@ def compose(
         api_url=pipeline.github_api_url, codeload_url=pipeline.github_codeload_url, http=http, clock=utc_now
     )
     content = S3ContentStore(s3, pipeline.content_bucket)
+    uploads = S3Uploads(s3, pipeline.upload_bucket)
+    store = import_store(settings, dynamodb)
     importer = Importer(
         runs=DynamoRunStore(dynamodb, settings.data_table),
         content=content,
-        source=GithubArchiveSource(
-            installations=import_store(settings, dynamodb).read_installation, tokens=tokens, downloads=downloads
-        ),
+        source=GithubArchiveSource(installations=store.read_installation, tokens=tokens, downloads=downloads),
         read_archive=read_archive,
         open_scanner=DetectSecretsScanner,
         token_counter=O200kTokenCounter(),
         clock=utc_now,
         new_run_id=new_write_token,
+        uploads=Archives(uploads, read_upload),
     )
-    return Worker(importer, content, sqs, pipeline)
+    return Worker(importer, content, uploads, UploadArrivals(store), sqs, pipeline)
 
 
 settings = Settings.from_environment()
@@ -149,14 +165,35 @@ def run_one_try(message: RunMessage, receives: int, receipt_handle: str) -> None
     metrics.add_dimension(name="outcome", value=result.outcome.value)
 
 
+def start_upload_runs(arrived: list[ArrivedObject]) -> None:
+    for created in arrived:
+        uploaded = uploaded_object(created.key)
+        if created.bucket != worker.uploads.bucket or uploaded is None:  # nothing the service signed a form for
+            logger.warning("an object the service never signed for", extra={"bucket": created.bucket})
+            continue
+        with logger.append_context_keys(import_id=uploaded.target.import_id):
+            arrival = worker.arrivals.arrived(uploaded.target, uploaded.key)
+            if arrival is Arrival.UNWANTED:
+                worker.uploads.remove(uploaded.key)  # its import is gone, or reads a repository now
+            logger.info("upload arrived", extra={"arrival": arrival.value})
+            metrics.add_metric(name="UploadArrived", unit=MetricUnit.Count, value=1)
+
+
 def record_handler(record: SQSRecord) -> None:
     metrics.add_metric(name="ImportJobReceived", unit=MetricUnit.Count, value=1)
+    arrived = parse_arrival(record.body)
+    if arrived is not None:
+        start_upload_runs(arrived)
+        return
     message = parse_message(record.body)
     if isinstance(message, RunMessage):
         run_job(message, int(record.attributes.approximate_receive_count), record.receipt_handle)
-    else:
+    elif isinstance(message, ReleaseMessage):
         worker.content.discard(message.prefix)
         metrics.add_metric(name="ContentReleased", unit=MetricUnit.Count, value=1)
+    else:
+        worker.uploads.remove(message.key)
+        metrics.add_metric(name="UploadReleased", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context

@@ -4,6 +4,7 @@
 | ------------------------------------- | ----------------------------------------------------------- |
 | `IMPORT_JOBS_QUEUE_URL`               | the queue between the outbox and the worker                 |
 | `CONTENT_BUCKET_NAME`                 | where kept content goes (s3_store/content.py)                |
+| `UPLOAD_BUCKET_NAME`                  | where folders' archives arrive (s3_store/uploads.py)         |
 | `IMPORT_JOB_MAX_RECEIVES`             | the queue's maxReceiveCount: the last try gives the job up  |
 | `GITHUB_APP_ID`                       | the App's client id (or App id): the JWT's `iss`            |
 | `GITHUB_APP_PRIVATE_KEY_PARAMETER`    | the SSM SecureString holding its PEM private key            |
@@ -45,6 +46,7 @@ GITHUB_RETRIES = urllib3.Retry(
 class PipelineSettings:
     jobs_queue_url: str
     content_bucket: str
+    upload_bucket: str
     max_receives: int
     github_app_id: str
     github_app_key_parameter: str | None
@@ -57,6 +59,7 @@ class PipelineSettings:
         return cls(
             jobs_queue_url=jobs_queue_url(),
             content_bucket=content_bucket(),
+            upload_bucket=_required("UPLOAD_BUCKET_NAME"),
             max_receives=int(_required("IMPORT_JOB_MAX_RECEIVES")),
             github_app_id=os.environ.get("GITHUB_APP_ID", "").strip(),
             github_app_key_parameter=os.environ.get("GITHUB_APP_PRIVATE_KEY_PARAMETER", "").strip() or None,

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from domain.access import ImportKey, ProjectKey
-from domain.upload_grants import SignedPost
-from domain.uploads import MAX_UPLOAD_BYTES
+from domain.import_failures import FailureCode, ImportFailed
+from domain.import_runs import ArchiveStream, ClaimedRun
+from domain.uploads import MAX_UPLOAD_BYTES, SignedPost
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -24,7 +26,10 @@ if TYPE_CHECKING:
 UPLOADS_PREFIX = "uploads/"
 # The one type the form may give: the archive's format is told by its first bytes, never by a name or type.
 UPLOAD_CONTENT_TYPE = "application/octet-stream"
-_UPLOAD_KEY = re.compile(r"uploads/([1-9][0-9]{0,15})/([1-9][0-9]{0,15})/([1-9][0-9]{0,15})/([0-9a-f]{32})")
+# Ids as the API takes them (1 to 2**53 - 1, no leading zero), then the upload id new_upload_id draws.
+_ID = r"([1-9][0-9]{0,15})"
+UPLOAD_KEY_PATTERN = rf"uploads/{_ID}/{_ID}/{_ID}/([0-9a-f]{{32}})"
+_UPLOAD_KEY = re.compile(UPLOAD_KEY_PATTERN)
 
 
 def upload_key(target: ImportKey, upload_id: str) -> str:
@@ -75,3 +80,30 @@ class S3UploadSigner:
             ExpiresIn=int(lifetime.total_seconds()),
         )
         return SignedPost(url=post["url"], fields=dict(post["fields"]))
+
+
+class S3Uploads:
+    """The upload bucket as the worker sees it: domain.import_runs.ArchiveSource for a folder's run, and
+    the deletion of uploads nothing points at any more."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    @contextmanager
+    def open(self, run: ClaimedRun) -> Iterator[ArchiveStream]:
+        if run.upload_key is None or uploaded_object(run.upload_key) is None:
+            raise ImportFailed(FailureCode.INTERNAL, "The folder's run names no upload the service signed.")
+        try:
+            body = self._client.get_object(Bucket=self.bucket, Key=run.upload_key)["Body"]
+        except self._client.exceptions.NoSuchKey:
+            raise ImportFailed(
+                FailureCode.NOT_FOUND_OR_NO_ACCESS,
+                "The uploaded archive is gone (an upload is kept for a day); upload the folder again.",
+            ) from None
+        with closing(body):
+            yield body
+
+    def remove(self, key: str) -> None:
+        """Deletes the upload; nothing refers to it any more (deleting one already gone is no error)."""
+        self._client.delete_object(Bucket=self.bucket, Key=key)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
 from domain.import_runs import ImportJob
-from handlers.import_messages import LONGEST_DELAY_SECONDS, ReleaseMessage, RunMessage, delay_seconds, parse_message
+from handlers.import_messages import (
+    LONGEST_DELAY_SECONDS,
+    ArrivedObject,
+    ReleaseMessage,
+    ReleaseUploadMessage,
+    RunMessage,
+    delay_seconds,
+    parse_arrival,
+    parse_message,
+)
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 JOB = ImportJob(1, 789, 42, "a" * 32)
@@ -56,3 +66,40 @@ def test_anything_else_is_refused(body: str) -> None:
 def test_a_delay_is_within_what_sqs_allows(not_before: datetime | None, delay: int) -> None:
     assert delay_seconds(not_before, NOW) == delay
     assert 0 <= delay <= LONGEST_DELAY_SECONDS
+
+
+UPLOAD_KEY = "uploads/1/789/42/" + "0123456789abcdef" * 2
+
+
+def test_an_upload_release_names_only_an_upload_the_service_signed() -> None:
+    assert parse_message(ReleaseUploadMessage(key=UPLOAD_KEY).model_dump_json()) == ReleaseUploadMessage(key=UPLOAD_KEY)
+    for key in ("imports/1/789/42/runs/" + "a" * 32 + "/", UPLOAD_KEY + "/..", "uploads/1/789/42/chosen"):
+        with pytest.raises(ValidationError):
+            parse_message(ReleaseUploadMessage.model_construct(key=key).model_dump_json())
+
+
+def s3_notification(event_name: str, key: str) -> str:
+    """An S3 event notification as S3 sends it to SQS (the fields the worker reads, as documented)."""
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "eventName": event_name,
+        "s3": {"bucket": {"name": "uploads-bucket"}, "object": {"key": key, "size": 10}},
+    }
+    return json.dumps({"Records": [record]})
+
+
+def test_an_s3_notification_names_the_objects_created_with_their_keys_decoded() -> None:
+    arrived = parse_arrival(s3_notification("ObjectCreated:Post", "uploads/1/789/42/a%2Bb+c"))
+
+    assert arrived == [ArrivedObject("uploads-bucket", "uploads/1/789/42/a+b c")]
+    assert parse_arrival(s3_notification("ObjectRemoved:Delete", UPLOAD_KEY)) == []
+
+
+def test_s3s_test_event_names_nothing_and_the_services_own_messages_are_not_notifications() -> None:
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "uploads-bucket"}
+
+    assert parse_arrival(json.dumps(test_event)) == []
+    assert parse_arrival(RunMessage.of(JOB).model_dump_json()) is None
+    assert parse_arrival("not json") is None
+    assert parse_arrival("[]") is None

@@ -6,7 +6,7 @@ import io
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +17,7 @@ from domain.import_runs import (
     MAX_RUNS_IMPORTING_PER_USER,
     RUN_LEASE,
     USER_SLOT_WAIT,
+    Archives,
     ArchiveStream,
     ClaimedRun,
     CompletedRun,
@@ -27,7 +28,8 @@ from domain.import_runs import (
 )
 from domain.models import RunStatus, SourceType
 from importer.tar_archive import read_archive
-from tests.archives import COMMIT, FakeScanner, WordTokens, file_at, github_archive
+from importer.upload_archive import read_upload
+from tests.archives import COMMIT, FakeScanner, WordTokens, file_at, github_archive, zipped
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 JOB = ImportJob(user_id=1, project_id=2, import_id=3, start_id="start-1")
@@ -42,6 +44,8 @@ class StoredRun:
     error: ImportFailed | None = None
     completed: CompletedRun | None = None
     exists: bool = True
+    source_type: SourceType = SourceType.GITHUB
+    upload_key: str | None = None
 
 
 @dataclass
@@ -63,7 +67,9 @@ class MemoryRuns:
             return None
         overtaken = run.run_id if lease_over else None
         run.status, run.run_id, run.lease_until = RunStatus.IMPORTING, run_id, lease_until
-        return ClaimedRun(job, run_id, SourceType.GITHUB, "octo/demo", None, overtaken)
+        return ClaimedRun(
+            job, run_id, run.source_type, "octo/demo", None, upload_key=run.upload_key, overtaken_run_id=overtaken
+        )
 
     def _holds(self, claimed: ClaimedRun) -> bool:
         run = self.stored
@@ -348,3 +354,36 @@ def test_runs_whose_lease_ended_do_not_count_against_their_user() -> None:
     runs = MemoryRuns(others_importing=dead + live)
 
     assert importer(runs, MemoryContent(), ScriptedSource()).run(JOB).outcome is RunOutcome.COMPLETED
+
+
+FOLDER_FILES = {"README.md": b"# Demo\n", "src/a.py": b"x = 1\n"}
+
+
+def test_a_folders_run_reads_its_upload_with_the_upload_reader_and_records_no_commit() -> None:
+    runs = MemoryRuns(StoredRun(source_type=SourceType.LOCAL_FOLDER, upload_key="uploads/1/789/3/" + "a" * 32))
+    content, repository, upload = MemoryContent(), ScriptedSource(), ScriptedSource(archive=zipped(FOLDER_FILES))
+    reading = replace(importer(runs, content, repository), uploads=Archives(upload, read_upload))
+
+    assert reading.run(JOB).outcome is RunOutcome.COMPLETED
+
+    assert (repository.opened, upload.opened) == (0, 1)
+    completed = runs.stored.completed
+    github_runs = MemoryRuns()
+    importer(github_runs, MemoryContent(), ScriptedSource(archive=github_archive(FOLDER_FILES))).run(JOB)
+    assert completed is not None
+    assert github_runs.stored.completed is not None
+    assert (completed.commit_sha, completed.summary) == (None, github_runs.stored.completed.summary)
+
+
+@pytest.mark.parametrize("upload_key", [None, "uploads/1/789/3/" + "a" * 32])
+def test_a_folders_run_without_an_upload_to_read_fails_internal(upload_key: str | None) -> None:
+    runs = MemoryRuns(StoredRun(source_type=SourceType.LOCAL_FOLDER, upload_key=upload_key))
+    upload = ScriptedSource(archive=zipped(FOLDER_FILES))
+    uploads = Archives(upload, read_upload) if upload_key is None else None  # either one missing
+
+    result = replace(importer(runs, MemoryContent(), ScriptedSource()), uploads=uploads).run(JOB)
+
+    assert result.outcome is RunOutcome.FAILED
+    assert runs.stored.error is not None
+    assert runs.stored.error.code is FailureCode.INTERNAL
+    assert upload.opened == 0

@@ -9,7 +9,7 @@ from domain.import_runs import ImportJob
 from domain.models import ProjectImport, RunStatus, SourceType
 from dynamodb_store.runs import start_attributes
 from dynamodb_store.store import import_item, source_type_copy
-from dynamodb_store.stream_records import ContentReleased, RunWanted, work_from_record
+from dynamodb_store.stream_records import ContentReleased, RunWanted, UploadReleased, work_from_record
 
 MOMENT = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 IMPORT = ProjectImport(
@@ -114,3 +114,30 @@ def test_an_import_stored_before_runs_existed_asks_for_nothing_when_its_title_ch
     legacy = import_item(IMPORT, 1)
 
     assert work_from_record(record("MODIFY", legacy, legacy | {"title": {"S": "new"}})) == []
+
+
+UPLOAD = {"upload_key": {"S": "uploads/1/789/42/" + "a" * 32}}
+
+
+def test_a_folders_run_that_ended_releases_its_upload_and_a_try_again_keeps_it() -> None:
+    ended = record("MODIFY", image(RunStatus.IMPORTING, extra=UPLOAD), image(RunStatus.FAILED))
+    tried_again = record("MODIFY", image(RunStatus.IMPORTING, extra=UPLOAD), image(RunStatus.PENDING, extra=UPLOAD))
+
+    assert work_from_record(ended) == [UploadReleased(UPLOAD["upload_key"]["S"])]
+    assert work_from_record(tried_again) == [RunWanted(JOB)]  # a crashed try, released: no upload released
+
+
+def test_a_newer_upload_releases_the_older_one() -> None:
+    newer = {"upload_key": {"S": "uploads/1/789/42/" + "b" * 32}}
+
+    work = work_from_record(
+        record("MODIFY", image(RunStatus.PENDING, extra=UPLOAD), image(RunStatus.PENDING, "s2", newer))
+    )
+
+    assert work == [RunWanted(ImportJob(1, 789, 42, "s2")), UploadReleased(UPLOAD["upload_key"]["S"])]
+
+
+def test_a_deleted_folder_releases_its_upload_not_yet_read() -> None:
+    assert work_from_record(record("REMOVE", image(RunStatus.PENDING, extra=UPLOAD), None)) == [
+        UploadReleased(UPLOAD["upload_key"]["S"])
+    ]

@@ -16,7 +16,7 @@ from domain.import_failures import FailureCode, ImportFailed
 from domain.uploads import UploadFormat
 from importer.tar_archive import ArchiveLimits, ImportedTree, read_archive
 from importer.upload_archive import UPLOAD_LIMITS, read_upload, upload_format
-from tests.archives import add_file, fake_judges, github_archive
+from tests.archives import add_file, fake_judges, github_archive, tarred, zipped
 
 FOLDER = {
     "README.md": "# Café ☕\n\nA project.\n".encode(),
@@ -26,24 +26,6 @@ FOLDER = {
     "assets/logo.png": b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
     "src/main.py": b"print('hi')\n",
 }
-
-
-def zipped(files: dict[str, bytes], *, prefix: str = "") -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, content in files.items():
-            archive.writestr(prefix + path, content)
-    return buffer.getvalue()
-
-
-def tarred(files: dict[str, bytes], *, prefix: str = "", extra: tuple[tarfile.TarInfo, ...] = ()) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as archive:
-        for path, content in files.items():
-            add_file(archive, prefix + path, content)
-        for member in extra:
-            archive.addfile(member)
-    return buffer.getvalue()
 
 
 def read(upload: bytes, limits: ArchiveLimits = UPLOAD_LIMITS) -> tuple[ImportedTree, list[KeptFile]]:

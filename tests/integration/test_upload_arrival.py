@@ -1,0 +1,144 @@
+"""An uploaded folder through the import pipeline in one process, on moto: the archive lands in the upload
+bucket under the key its form names, S3 tells the jobs queue (moto sends its event notifications as S3
+does), the worker starts the import's run, and the run reads the upload under the repository's rules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from local.pipeline import LocalPipeline
+from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, call, import_path, post_imports, stored_import_item
+from tests.archives import hostile_uploads, tarred, zipped
+from tests.in_process_pipeline import BUCKET, REPOSITORY, UPLOAD_BUCKET
+from tests.integration.test_import_files import files_routes
+
+__all__ = ["files_routes"]  # the fixture: the files routes read the pipeline's bucket
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+pytestmark = pytest.mark.usefixtures("files_routes")
+
+
+def created(body: dict[str, Any]) -> int:
+    response = post_imports(body)
+    assert response.status == 201, response.text
+    import_id: int = response.json()["import"]["id"]
+    return import_id
+
+
+def upload_key(import_id: int) -> str:
+    response = call("POST", f"{import_path(import_id)}/upload")
+    assert response.status == 201, response.text
+    key: str = response.json()["upload"]["fields"]["key"]
+    return key
+
+
+def arrive(key: str, archive: bytes) -> None:
+    """The archive stored under the form's key (the form's own POST is tested on make run's S3)."""
+    boto3.client("s3").put_object(Bucket=UPLOAD_BUCKET, Key=key, Body=archive)
+
+
+def uploads_left() -> list[str]:
+    listed = boto3.client("s3").list_objects_v2(Bucket=UPLOAD_BUCKET)
+    return [entry["Key"] for entry in listed.get("Contents", [])]
+
+
+def content_objects() -> int:
+    return boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount", 0)
+
+
+def files_of(import_id: int) -> list[dict[str, Any]]:
+    response = call("GET", f"{import_path(import_id)}/files")
+    assert response.status == 200, response.text
+    files: list[dict[str, Any]] = response.json()["files"]
+    return files
+
+
+@pytest.mark.parametrize("pack", [zipped, tarred], ids=["zip", "tar.gz"])
+def test_an_uploaded_folder_ends_completed_with_the_files_a_repository_of_the_same_tree_gives(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, pack: Any
+) -> None:
+    repository_id = created(GITHUB_IMPORT)  # GitHub answers with REPOSITORY's tree (tests/in_process_pipeline.py)
+    folder_id = created(FOLDER_IMPORT)
+    pipeline.run_until_idle()
+    assert stored_import_item(dynamodb, folder_id)["run_status"] == {"S": "awaiting_upload"}
+
+    arrive(upload_key(folder_id), pack(REPOSITORY))
+    pipeline.run_until_idle()
+
+    shown = call("GET", import_path(folder_id)).json()["import"]
+    assert (shown["status"], shown["commit_sha"], shown["error"]) == ("completed", None, None)
+    assert shown["context"] == call("GET", import_path(repository_id)).json()["import"]["context"]
+    assert files_of(folder_id) == files_of(repository_id)
+    assert uploads_left() == []  # read, then deleted
+    assert "upload_key" not in stored_import_item(dynamodb, folder_id)
+
+
+@pytest.mark.parametrize("kind", list(hostile_uploads()))
+def test_a_hostile_upload_ends_failed_with_its_code_and_keeps_nothing(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline, kind: str
+) -> None:
+    folder_id = created(FOLDER_IMPORT)
+    pipeline.run_until_idle()
+
+    arrive(upload_key(folder_id), hostile_uploads()[kind])
+    pipeline.run_until_idle()
+
+    shown = call("GET", import_path(folder_id)).json()["import"]
+    assert (shown["status"], shown["error"]["code"], shown["context"]) == ("failed", "unsafe_archive", None)
+    assert "content_prefix" not in stored_import_item(dynamodb, folder_id)
+    assert content_objects() == 0
+    assert uploads_left() == []
+
+
+def test_the_newest_upload_is_what_the_import_holds(dynamodb: DynamoDBClient, pipeline: LocalPipeline) -> None:
+    folder_id = created(FOLDER_IMPORT)
+    pipeline.run_until_idle()
+    arrive(upload_key(folder_id), zipped({"README.md": b"# First\n"}))
+    pipeline.run_until_idle()
+
+    arrive(upload_key(folder_id), zipped({"README.md": b"# Second\n", "docs/notes.md": b"# Notes\n"}))
+    pipeline.run_until_idle()
+
+    assert [row["path"] for row in files_of(folder_id)] == ["README.md", "docs/notes.md"]
+    readme = call("GET", f"{import_path(folder_id)}/files/README.md")
+    assert readme.text == "# Second\n"
+    assert uploads_left() == []
+    assert call("GET", import_path(folder_id)).json()["import"]["status"] == "completed"
+
+
+def test_an_upload_for_an_import_that_reads_a_repository_or_is_gone_starts_nothing_and_is_deleted(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline
+) -> None:
+    folder_id = created(FOLDER_IMPORT)
+    key = upload_key(folder_id)
+    changed = {"source_type": "github", "source_path": "username/repository"}
+    assert call("PUT", import_path(folder_id), changed).status == 200
+    pipeline.run_until_idle()
+    before = stored_import_item(dynamodb, folder_id)
+    gone_id = created(FOLDER_IMPORT)
+    gone_key = upload_key(gone_id)
+    assert call("DELETE", import_path(gone_id)).status == 204
+
+    arrive(key, zipped(REPOSITORY))
+    arrive(gone_key, zipped(REPOSITORY))
+    pipeline.run_until_idle()
+
+    assert stored_import_item(dynamodb, folder_id) == before
+    assert uploads_left() == []
+
+
+def test_an_object_under_a_key_the_service_never_signs_is_left_alone(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline
+) -> None:
+    folder_id = created(FOLDER_IMPORT)
+    pipeline.run_until_idle()
+
+    arrive(f"uploads/1/789/{folder_id}/chosen-by-the-client", zipped(REPOSITORY))
+    pipeline.run_until_idle()
+
+    assert stored_import_item(dynamodb, folder_id)["run_status"] == {"S": "awaiting_upload"}
