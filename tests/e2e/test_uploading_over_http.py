@@ -76,7 +76,13 @@ def test_a_folder_posted_with_the_form_lists_what_a_github_import_of_the_same_tr
     assert shown["context"] == demo["context"]
 
 
-@pytest.mark.parametrize("kind", list(hostile_uploads()))
+# The two kinds that cost seconds of CPU to read (an 80 MiB bomb, 100,001 entries) are imported in
+# process only (tests/integration/test_upload_arrival.py): here they would run twice more, beside the
+# suite's other end-to-end tests on two cores.
+OVER_HTTP = ["parent", "absolute", "drive_letter", "symbolic_link", "hard_link", "same_path_twice", "name_not_utf8"]
+
+
+@pytest.mark.parametrize("kind", OVER_HTTP)
 def test_a_hostile_archive_ends_failed_with_its_code_and_keeps_nothing(server: LocalServer, kind: str) -> None:
     import_id = folder_import(server)
 
