@@ -142,3 +142,21 @@ def test_an_object_under_a_key_the_service_never_signs_is_left_alone(
     pipeline.run_until_idle()
 
     assert stored_import_item(dynamodb, folder_id)["run_status"] == {"S": "awaiting_upload"}
+
+
+def test_an_upload_gone_before_its_run_reads_it_fails_not_found(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline
+) -> None:
+    folder_id = created(FOLDER_IMPORT)
+    pipeline.run_until_idle()
+    key = upload_key(folder_id)
+    arrive(key, zipped(REPOSITORY))
+    assert pipeline.pump_queue() == 1  # the arrival: the run is wanted
+    assert stored_import_item(dynamodb, folder_id)["upload_key"] == {"S": key}
+
+    boto3.client("s3").delete_object(Bucket=UPLOAD_BUCKET, Key=key)  # as the bucket's lifecycle does after a day
+    pipeline.run_until_idle()
+
+    shown = call("GET", import_path(folder_id)).json()["import"]
+    assert (shown["status"], shown["error"]["code"]) == ("failed", "not_found_or_no_access")
+    assert "upload the folder again" in shown["error"]["message"]
