@@ -156,6 +156,10 @@ class ImportChanged(Exception):
     """The stored import is no longer the version a write was conditioned on, or is gone."""
 
 
+class ContentReplaced(Exception):
+    """Kept content was gone when read: a newer run replaced it and its prefix was deleted meanwhile."""
+
+
 class ImportIdTaken(Exception):
     """The storage already holds an import with the id just drawn; the use case draws another."""
 

@@ -8,17 +8,19 @@ it away. An import no run has completed yet has nothing to read (409).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.access import ImportKey
 from domain.context_policy import Category, SkipReason, language_of
 from domain.errors import (
+    ContentReplaced,
     FilesChanged,
     ImportNotFound,
     KeptFileNotFound,
@@ -172,12 +174,34 @@ class ImportDigest:
     markdown: str | None
 
 
+# A newer run's completion deletes the older run's content once nothing points at it, so a read that
+# began before may find it gone: the use case then reads the import again (it points at the newer
+# content now), at most this often in all.
+MAX_CONTENT_READS = 3
+_Parameters = ParamSpec("_Parameters")
+_Result = TypeVar("_Result")
+
+
+def read_again_if_replaced(use_case: Callable[_Parameters, _Result]) -> Callable[_Parameters, _Result]:
+    @functools.wraps(use_case)
+    def reading(*args: _Parameters.args, **kwargs: _Parameters.kwargs) -> _Result:
+        for _ in range(MAX_CONTENT_READS - 1):
+            try:
+                return use_case(*args, **kwargs)
+            except ContentReplaced:
+                continue
+        return use_case(*args, **kwargs)  # replaced every time: a fault, not a race
+
+    return reading
+
+
 class ImportFiles:
     def __init__(self, store: ImportStore, content: KeptContentReader) -> None:
         self._store = store
         self._content = content
         self._gate = Gate(store)
 
+    @read_again_if_replaced
     def list_files(self, command: FilesCommand) -> FilesPage:
         prefix, stored = self._readable(command.session_token, command.path, [command.query])
         query = accepted(command.query)
@@ -193,6 +217,7 @@ class ImportFiles:
         more = end < total
         return FilesPage(stored.import_.commit_sha, rows, FilesPosition(listing, end) if more else None)
 
+    @read_again_if_replaced
     def read_file(self, command: FileCommand) -> KeptText:
         prefix, _ = self._readable(command.session_token, command.path, [command.file_path, command.envelope])
         path = accepted(command.file_path)
@@ -203,6 +228,7 @@ class ImportFiles:
             return KeptText(sha, None)
         return KeptText(sha, self._content.kept_bytes(prefix, path))
 
+    @read_again_if_replaced
     def digest(self, command: DigestCommand) -> ImportDigest:
         prefix, stored = self._readable(command.session_token, command.path, [command.query])
         query = accepted(command.query)

@@ -34,6 +34,7 @@ from domain.import_files import (
     ImportDigest,
     KeptContentReader,
     digest_section,
+    read_again_if_replaced,
 )
 from domain.models import StoredImport
 from domain.ports import ImportStore
@@ -58,6 +59,7 @@ class ProjectContext:
         self._content = content
         self._gate = Gate(store)
 
+    @read_again_if_replaced
     def digest(self, command: ProjectDigestCommand) -> ImportDigest:
         project = self._gate.admit(command.session_token, command.path, [command.query], Reads()).project
         query = accepted(command.query)

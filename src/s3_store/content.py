@@ -22,7 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from domain.context_policy import KeptFile, ListedFile
+from domain.errors import ContentReplaced
 from domain.import_digest import KeptEntry
 from domain.import_runs import ImportedListing, ImportJob
 
@@ -36,6 +39,7 @@ LISTING_PAGE = 1000
 _PARALLEL_GETS = 10
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
 _JSON = "application/json"
+_GONE = frozenset({"NoSuchKey", "AccessDenied"})
 
 
 def listed_row(listed: ListedFile) -> dict[str, Any]:
@@ -100,7 +104,7 @@ class S3ContentReader:
 
     def kept_bytes(self, prefix: str, path: str) -> bytes:
         number = self._kept_files(prefix)[path]["object"]
-        return self._client.get_object(Bucket=self._bucket, Key=f"{prefix}files/{number}")["Body"].read()
+        return self._object(f"{prefix}files/{number}")
 
     def kept_entries(self, prefix: str) -> list[KeptEntry]:
         # Runs completed before sizes and token counts were recorded have neither.
@@ -120,8 +124,17 @@ class S3ContentReader:
         return self._kept[1]
 
     def _json(self, key: str) -> Any:
-        # Only keys a completed run wrote are asked for (without s3:ListBucket a missing one is a 403).
-        return json.loads(self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read())
+        return json.loads(self._object(key))
+
+    def _object(self, key: str) -> bytes:
+        # Only keys a completed run wrote are asked for: one that is missing was deleted since, its run
+        # replaced (without s3:ListBucket S3 answers a missing key 403, not 404 NoSuchKey).
+        try:
+            return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _GONE:
+                raise ContentReplaced(key) from error
+            raise
 
 
 @dataclass

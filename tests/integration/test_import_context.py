@@ -4,12 +4,13 @@ it, behind the same checks as the files routes, with its ETag, its budget and it
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from markdown_it import MarkdownIt
 
+from domain.errors import ContentReplaced
 from domain.import_digest import ResponseLimit
 from domain.import_files import ImportFiles
 from dynamodb_store import keys
@@ -186,3 +187,29 @@ def test_files_that_would_pass_one_response_escaped_are_left_out_from_the_end(
     assert sorted(blocks(answer.text)) == sorted(["Files", *KEPT[:-1]])
     assert f"- `{KEPT[-1]}`: " in answer.text
     assert answer.text.endswith("(`response_size`)\n")
+
+
+def test_a_digest_read_while_a_newer_run_deletes_the_old_content_reads_the_import_again(
+    pipeline: LocalPipeline, github: ReplayedGithub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = boto3.client("s3")
+    reader = S3ContentReader(client, BUCKET)
+    monkeypatch.setattr(get_import_context, "files", ImportFiles(edge.store, reader))
+    serve(github, REPOSITORY)
+    import_id = imported(pipeline)
+    with pytest.raises(ContentReplaced):  # what S3 answers for a deleted run's object, as the reader tells it
+        reader.kept_entries("imports/1/789/1/runs/" + "0" * 32 + "/")
+    entries = reader.kept_entries
+    calls: list[str] = []
+
+    def replaced_once(prefix: str) -> list[Any]:
+        calls.append(prefix)
+        if len(calls) == 1:  # the run's content was deleted between the import's read and this one
+            raise ContentReplaced(prefix)
+        return entries(prefix)
+
+    monkeypatch.setattr(reader, "kept_entries", replaced_once)
+
+    answer = call("GET", digest_path(import_id))
+
+    assert (answer.status, len(calls)) == (200, 2), answer.text  # the import read again, then its content
