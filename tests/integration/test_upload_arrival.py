@@ -10,10 +10,11 @@ import boto3
 import pytest
 
 from local.pipeline import LocalPipeline
-from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, call, import_path, post_imports, stored_import_item
+from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, call, import_path, stored_import_item
 from tests.archives import hostile_uploads, tarred, zipped
 from tests.in_process_pipeline import BUCKET, REPOSITORY, UPLOAD_BUCKET
 from tests.integration.test_import_files import files_routes
+from tests.integration.test_import_pipeline import created
 
 __all__ = ["files_routes"]  # the fixture: the files routes read the pipeline's bucket
 
@@ -21,13 +22,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 pytestmark = pytest.mark.usefixtures("files_routes")
-
-
-def created(body: dict[str, Any]) -> int:
-    response = post_imports(body)
-    assert response.status == 201, response.text
-    import_id: int = response.json()["import"]["id"]
-    return import_id
 
 
 def upload_key(import_id: int) -> str:
