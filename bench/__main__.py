@@ -164,15 +164,15 @@ def _print_project_digest() -> None:
     print(
         "\n10. The project's digest, by completed imports (each 4 kept files of 24 listed): its handler on moto "
         f"in one process, counted, median of {project_digest.ROUNDS} (goal: DynamoDB flat; S3 1 + 1 a file, "
-        "only for the imports it shows)"
+        f"only for the imports it shows); modelled: each GET {project_digest.ROUND_TRIP_SECONDS * 1000:.0f} ms longer"
     )
-    print(f"   {'imports':>8}{'max_tokens':>12}{'DynamoDB':>10}{'S3 GETs':>9}{'bytes':>9}{'time':>10}")
+    print(f"   {'imports':>8}{'max_tokens':>12}{'DynamoDB':>10}{'S3 GETs':>9}{'bytes':>9}{'time':>10}{'modelled':>11}")
     rows = project_digest.measure()
     for row in rows:
         bound = "-" if row.max_tokens is None else f"{row.max_tokens:,}"
         print(
             f"   {row.imports:>8}{bound:>12}{len(row.dynamodb):>10}{row.s3_gets:>9}{row.markdown_bytes:>9,}"
-            f"{row.median_seconds * 1000:>8.1f} ms"
+            f"{row.median_seconds * 1000:>8.1f} ms{row.modelled_seconds * 1000:>8.1f} ms"
         )
     print(f"   DynamoDB: {' + '.join(rows[0].dynamodb)}")
 

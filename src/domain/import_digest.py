@@ -102,7 +102,7 @@ class LeftOut:
 class DigestPlan:
     """Which kept files a digest includes, decided from their counts and sizes before any is read."""
 
-    included: list[str] = field(default_factory=list)
+    included: list[KeptEntry] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
 
 
@@ -146,11 +146,12 @@ class ProjectDigest:
 
 @dataclass(frozen=True)
 class KeptEntry:
-    """A kept file as the run recorded it: enough to plan a digest without reading the file."""
+    """A kept file as the run recorded it: enough to plan a digest without reading the file, and to read it."""
 
     path: str
     size: int | None  # None: recorded before sizes were
     tokens: int | None
+    location: str  # where the content reader finds its bytes, in the reader's own terms
 
 
 @dataclass
@@ -175,7 +176,7 @@ class DigestBudget:
             if self.spent is not None:
                 plan.left_out.append(LeftOut(entry.path, entry.tokens, self.spent))
                 continue
-            plan.included.append(entry.path)
+            plan.included.append(entry)
             self.tokens += entry.tokens or 0
             self.size += entry.size or 0
         return plan

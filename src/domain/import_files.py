@@ -124,12 +124,12 @@ class KeptContentReader(Protocol):
         """The kept file's bytes (its path was kept)."""
         ...
 
-    def kept_entries(self, prefix: str) -> list[KeptEntry]:
-        """Every kept file, in the archive's order."""
+    def kept_entries(self, prefixes: Sequence[str]) -> list[list[KeptEntry]]:
+        """Each prefix's kept files, in the archive's order; the prefixes are read side by side."""
         ...
 
-    def kept_texts(self, prefix: str, paths: Sequence[str]) -> list[bytes]:
-        """The kept files' bytes, in the order of `paths` (all kept)."""
+    def kept_texts(self, entries: Sequence[KeptEntry]) -> list[bytes]:
+        """The bytes of each entry (as kept_entries gave it, of any prefix), in order, read side by side."""
         ...
 
 
@@ -235,10 +235,9 @@ class ImportFiles:
         etag = digest_etag(prefix, stored.version, query.max_tokens)
         if command.unchanged_if is None or etag in command.unchanged_if:
             return ImportDigest(etag, None)
-        entries = self._content.kept_entries(prefix)
-        section = digest_section(
-            self._content, stored, entries, plan_digest(entries, query.max_tokens, MAX_DIGEST_FILE_BYTES)
-        )
+        [entries] = self._content.kept_entries([prefix])
+        plan = plan_digest(entries, query.max_tokens, MAX_DIGEST_FILE_BYTES)
+        [section] = digest_sections(self._content, [PlannedImport(stored, entries, plan)])
         markdown = within(command.limit, [section], lambda: render_digest(section))
         return ImportDigest(etag, markdown)
 
@@ -275,19 +274,28 @@ def digest_etag(prefix: str, version: int, max_tokens: int | None) -> str:
     return hashlib.sha256(named.encode()).hexdigest()[:32]
 
 
-def digest_section(
-    content: KeptContentReader, stored: StoredImport, entries: Sequence[KeptEntry], plan: DigestPlan
-) -> DigestSection:
-    """The import's part of a digest as planned: the included files read (one GET each, in parallel)."""
-    if stored.content_prefix is None:
-        raise ValueError("only an import with a completed run has a digest")
-    tokens = {entry.path: entry.tokens for entry in entries}
-    texts = content.kept_texts(stored.content_prefix, plan.included)
+@dataclass(frozen=True)
+class PlannedImport:
+    """An import whose digest part is planned: its kept files, and which of them the budget takes."""
+
+    stored: StoredImport
+    entries: list[KeptEntry]
+    plan: DigestPlan
+
+
+def digest_sections(content: KeptContentReader, planned: Sequence[PlannedImport]) -> list[DigestSection]:
+    """Each import's part of a digest as planned, its included files read: every import's in one batch,
+    side by side, so that a project of many imports waits for S3 in rounds, not import after import."""
+    texts = iter(content.kept_texts([entry for each in planned for entry in each.plan.included]))
+    return [_section(each, [next(texts) for _ in each.plan.included]) for each in planned]
+
+
+def _section(planned: PlannedImport, texts: Sequence[bytes]) -> DigestSection:
     files = [
-        DigestFile(path, language_of(path), tokens[path], text.decode("utf-8"))
-        for path, text in zip(plan.included, texts, strict=True)
+        DigestFile(entry.path, language_of(entry.path), entry.tokens, text.decode("utf-8"))
+        for entry, text in zip(planned.plan.included, texts, strict=True)
     ]
-    return DigestSection(digest_source(stored.import_), files, list(plan.left_out))
+    return DigestSection(digest_source(planned.stored.import_), files, list(planned.plan.left_out))
 
 
 def digest_source(stored: ProjectImport) -> DigestSource:

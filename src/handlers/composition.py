@@ -10,7 +10,7 @@ import boto3
 from botocore.config import Config
 
 from dynamodb_store.store import DynamoDBImportStore
-from s3_store.content import S3ContentReader
+from s3_store.content import PARALLEL_GETS, S3ContentReader
 from s3_store.uploads import S3UploadSigner
 
 if TYPE_CHECKING:
@@ -27,12 +27,14 @@ DYNAMODB_CLIENT_CONFIG = Config(
 )
 
 
-# The files routes read kept content from S3 inside the same 12 s: the same attempts, a little more to read.
+# The files routes read kept content from S3 inside the same 12 s: the same attempts, a little more to
+# read, and a connection for each GET a digest makes at once.
 S3_CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=1,
     read_timeout=3,
     tcp_keepalive=True,
+    max_pool_connections=PARALLEL_GETS,
 )
 
 

@@ -17,10 +17,10 @@ import's item records it: a reader never sees a half-written run. A discarded pr
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -34,12 +34,15 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 LISTING_PAGE = 1000
-# A digest reads its files side by side (up to 1,000 GETs would take seconds one after another), as
-# many at once as botocore's connection pool holds by default.
-_PARALLEL_GETS = 10
+# A digest reads its files side by side: a project's digest may read thousands, which one after another
+# would take longer than the function's 12 s. The S3 client's connection pool holds as many
+# (handlers/composition.py), so that no connection is opened and dropped for each GET.
+PARALLEL_GETS = 32
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
 _JSON = "application/json"
 _GONE = frozenset({"NoSuchKey", "AccessDenied"})
+_Wanted = TypeVar("_Wanted")
+_Read = TypeVar("_Read")
 
 
 def listed_row(listed: ListedFile) -> dict[str, Any]:
@@ -82,7 +85,8 @@ class S3ContentStore:
 
 class S3ContentReader:
     """domain.import_files.KeptContentReader on one bucket: a page costs 1 GET (2 across a stored
-    page's end), a file 2 (`kept.json`, then the file; 1 when `kept.json` is still held)."""
+    page's end), a file 2 (`kept.json`, then the file; 1 when `kept.json` is still held), a digest 1 per
+    import (`kept.json`) and 1 per file it shows."""
 
     def __init__(self, client: S3Client, bucket: str) -> None:
         self._client = client
@@ -106,22 +110,25 @@ class S3ContentReader:
         number = self._kept_files(prefix)[path]["object"]
         return self._object(f"{prefix}files/{number}")
 
-    def kept_entries(self, prefix: str) -> list[KeptEntry]:
+    def kept_entries(self, prefixes: Sequence[str]) -> list[list[KeptEntry]]:
+        return _side_by_side(self._entries_of, prefixes)
+
+    def kept_texts(self, entries: Sequence[KeptEntry]) -> list[bytes]:
+        return _side_by_side(lambda entry: self._object(entry.location), entries)
+
+    def _entries_of(self, prefix: str) -> list[KeptEntry]:
         # Runs completed before sizes and token counts were recorded have neither.
         return [
-            KeptEntry(path, entry.get("size"), entry.get("tokens")) for path, entry in self._kept_files(prefix).items()
+            KeptEntry(path, entry.get("size"), entry.get("tokens"), f"{prefix}files/{entry['object']}")
+            for path, entry in self._kept_files(prefix).items()
         ]
 
-    def kept_texts(self, prefix: str, paths: Sequence[str]) -> list[bytes]:
-        if not paths:
-            return []
-        with ThreadPoolExecutor(max_workers=min(_PARALLEL_GETS, len(paths))) as pool:
-            return list(pool.map(lambda path: self.kept_bytes(prefix, path), paths))
-
     def _kept_files(self, prefix: str) -> dict[str, dict[str, Any]]:
-        if self._kept is None or self._kept[0] != prefix:
-            self._kept = (prefix, self._json(f"{prefix}kept.json"))
-        return self._kept[1]
+        held = self._kept  # once: a thread beside this one may hold another prefix's by the time it returns
+        if held is None or held[0] != prefix:
+            held = (prefix, self._json(f"{prefix}kept.json"))
+            self._kept = held
+        return held[1]
 
     def _json(self, key: str) -> Any:
         return json.loads(self._object(key))
@@ -135,6 +142,14 @@ class S3ContentReader:
             if error.response.get("Error", {}).get("Code") in _GONE:
                 raise ContentReplaced(key) from error
             raise
+
+
+def _side_by_side(read: Callable[[_Wanted], _Read], wanted: Sequence[_Wanted]) -> list[_Read]:
+    """`read` of each, in order, PARALLEL_GETS at a time; the first failure is raised."""
+    if len(wanted) <= 1:
+        return [read(each) for each in wanted]
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_GETS, len(wanted))) as pool:
+        return list(pool.map(read, wanted))
 
 
 @dataclass

@@ -60,6 +60,6 @@ def test_make_benchs_project_digest_reads_flat_dynamodb_and_s3_only_for_what_it_
         assert row.dynamodb == ["BatchGetItem", "Query", "BatchGetItem", "GetItem"]
     # Each import's list of kept files, then its 4 kept files.
     assert (one.s3_gets, three.s3_gets) == (5, 15)
-    # max_tokens holds one import: the first whole, the second's list read to find it does not fit.
-    assert (one_bounded.s3_gets, three_bounded.s3_gets) == (5, 6)
+    # max_tokens holds one import: the first whole, then the next window's two lists, to find they do not fit.
+    assert (one_bounded.s3_gets, three_bounded.s3_gets) == (5, 7)
     assert three_bounded.markdown_bytes < three.markdown_bytes

@@ -198,15 +198,15 @@ def test_a_digest_read_while_a_newer_run_deletes_the_old_content_reads_the_impor
     serve(github, REPOSITORY)
     import_id = imported(pipeline)
     with pytest.raises(ContentReplaced):  # what S3 answers for a deleted run's object, as the reader tells it
-        reader.kept_entries("imports/1/789/1/runs/" + "0" * 32 + "/")
+        reader.kept_entries(["imports/1/789/1/runs/" + "0" * 32 + "/"])
     entries = reader.kept_entries
     calls: list[str] = []
 
-    def replaced_once(prefix: str) -> list[Any]:
-        calls.append(prefix)
+    def replaced_once(prefixes: list[str]) -> list[Any]:
+        calls.append(prefixes[0])
         if len(calls) == 1:  # the run's content was deleted between the import's read and this one
-            raise ContentReplaced(prefix)
-        return entries(prefix)
+            raise ContentReplaced(prefixes[0])
+        return entries(prefixes)
 
     monkeypatch.setattr(reader, "kept_entries", replaced_once)
 

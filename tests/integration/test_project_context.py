@@ -4,13 +4,14 @@ lets the user read left out and listed, its ETag, its errors and its cost in req
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import boto3
 import pytest
 from markdown_it import MarkdownIt
 
+from domain import project_context
 from domain.import_files import ImportFiles
 from domain.project_context import ProjectContext
 from domain.source_paths import GithubRepository
@@ -212,6 +213,50 @@ def test_a_project_digest_costs_four_dynamodb_requests_and_s3_gets_only_for_what
     assert whole_gets == 2 + kept  # each import's list of kept files, then each file once
     assert one_token.status == 200
     assert len(s3_gets) == whole_gets + 1  # the first import's list: the budget is spent at its first file
+
+
+def test_a_project_digest_reads_its_imports_side_by_side_and_no_window_past_the_budget(
+    pipeline: LocalPipeline, github: ReplayedGithub, content_s3: S3Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [
+        completed(pipeline, github, REPOSITORY, "First"),
+        completed(pipeline, github, SECOND, "Second"),
+        completed(pipeline, github, SECOND | {"CONTRIBUTING.md": b"# Third\n"}, "Third"),
+    ]
+    files = sum(len(kept_rows(import_id)) for import_id in ids)
+    monkeypatch.setattr(project_context, "ENTRIES_READ_AHEAD", 2)
+    rounds = record_rounds(get_project_context.context, monkeypatch)
+    s3_gets: list[str] = []
+    content_s3.meta.events.register("before-call.s3.GetObject", lambda **_: s3_gets.append("GetObject"))
+
+    whole = call("GET", PROJECT_CONTEXT)
+    whole_rounds, whole_gets = list(rounds), len(s3_gets)
+    rounds.clear()
+    bounded = call("GET", PROJECT_CONTEXT, query=f"max_tokens={int(str(kept_rows(ids[0])[0]['tokens']))}")
+
+    assert whole.status == bounded.status == 200
+    # Windows of lists growing to ENTRIES_READ_AHEAD (1 import, then 2), then every included file of
+    # the three in one batch.
+    assert whole_rounds == [("kept_entries", 1), ("kept_entries", 2), ("kept_texts", files)]
+    assert whole_gets == 3 + files
+    # The budget is spent in the first window: the other imports' lists are never read.
+    assert rounds == [("kept_entries", 1), ("kept_texts", 1)]
+    assert "## Imports left out\n" in bounded.text
+
+
+def record_rounds(context: ProjectContext, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Each batch the digest asks its content reader for, and how many it asks for at once."""
+    reader = context._content
+    rounds: list[tuple[str, int]] = []
+    for name in ("kept_entries", "kept_texts"):
+        read = getattr(reader, name)
+
+        def recorded(wanted: list[Any], read: Any = read, name: str = name) -> Any:
+            rounds.append((name, len(wanted)))
+            return read(wanted)
+
+        monkeypatch.setattr(reader, name, recorded)
+    return rounds
 
 
 def test_the_installations_of_many_github_imports_are_read_in_batches_of_100_keys(

@@ -131,19 +131,27 @@ def test_the_tree_shows_each_folder_once_before_its_files() -> None:
     assert tree == "README.md\nsrc/\n  app/\n    main.py\n    util.py\n  setup.cfg\n"
 
 
+def entry(path: str, size: int, tokens: int) -> KeptEntry:
+    return KeptEntry(path, size, tokens, location=f"files/{path}")
+
+
+def paths(entries: list[KeptEntry]) -> list[str]:
+    return [each.path for each in entries]
+
+
 def test_the_plan_stops_before_max_tokens_and_leaves_out_the_rest_in_order() -> None:
-    entries = [KeptEntry("a", 10, 40), KeptEntry("b", 10, 50), KeptEntry("c", 10, 5)]
+    entries = [entry("a", 10, 40), entry("b", 10, 50), entry("c", 10, 5)]
 
     plan = plan_digest(entries, max_tokens=60, max_bytes=1000)
 
-    assert plan.included == ["a"]
+    assert paths(plan.included) == ["a"]
     assert plan.left_out == [LeftOut("b", 50, LeftOutReason.MAX_TOKENS), LeftOut("c", 5, LeftOutReason.MAX_TOKENS)]
 
 
 def test_the_plan_takes_everything_that_fits_exactly() -> None:
-    entries = [KeptEntry("a", 10, 40), KeptEntry("b", 10, 20)]
+    entries = [entry("a", 10, 40), entry("b", 10, 20)]
 
-    assert plan_digest(entries, max_tokens=60, max_bytes=20).included == ["a", "b"]
+    assert paths(plan_digest(entries, max_tokens=60, max_bytes=20).included) == ["a", "b"]
     assert plan_digest(entries, max_tokens=None, max_bytes=15).left_out == [
         LeftOut("b", 20, LeftOutReason.RESPONSE_SIZE)
     ]
@@ -192,11 +200,11 @@ def headings(markdown: str) -> list[tuple[str, str]]:
 def test_one_budget_is_spent_across_imports_and_stays_spent() -> None:
     budget = DigestBudget(max_tokens=25, max_bytes=1000)
 
-    first = budget.plan([KeptEntry("a", 10, 10), KeptEntry("b", 10, 10)])
-    second = budget.plan([KeptEntry("c", 10, 4), KeptEntry("d", 10, 10), KeptEntry("e", 1, 1)])
-    third = budget.plan([KeptEntry("f", 1, 0)])
+    first = budget.plan([entry("a", 10, 10), entry("b", 10, 10)])
+    second = budget.plan([entry("c", 10, 4), entry("d", 10, 10), entry("e", 1, 1)])
+    third = budget.plan([entry("f", 1, 0)])
 
-    assert (first.included, second.included, third.included) == (["a", "b"], ["c"], [])
+    assert (paths(first.included), paths(second.included), paths(third.included)) == (["a", "b"], ["c"], [])
     assert second.left_out == [LeftOut("d", 10, LeftOutReason.MAX_TOKENS), LeftOut("e", 1, LeftOutReason.MAX_TOKENS)]
     assert third.left_out == [LeftOut("f", 0, LeftOutReason.MAX_TOKENS)]  # nothing after the first refusal
     assert budget.spent is LeftOutReason.MAX_TOKENS
