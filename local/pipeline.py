@@ -11,7 +11,7 @@ The same handlers, fed events of the same shape.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -75,15 +75,24 @@ class LocalPipeline:
 
     def pump_queue(self) -> int:
         """Hands each visible job to the worker; returns how many were handed."""
+        received = self.receive()
+        self.hand(received)
+        return len(received)
+
+    def receive(self) -> list[dict[str, Any]]:
+        """Up to 10 visible messages of the jobs queue, as SQS returns them, not handed to the worker yet."""
         received = self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"], WaitTimeSeconds=0
         ).get("Messages", [])
-        for message in received:
+        return [dict(message) for message in received]
+
+    def hand(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        """Hands each received message to the worker, in this order; those it took are deleted."""
+        for message in messages:
             job = {"Records": [_sqs_record(message, self.region)]}
             failures = self.worker(job, LocalLambdaContext.of("ImportWorkerFunction"))
             if not failures["batchItemFailures"]:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return len(received)
 
     def pump_sweep(self) -> int:
         """Runs the sweep once, as its schedule does; returns how many overdue jobs it sent again."""

@@ -248,6 +248,16 @@ class FilesPosition:
     offset: int
 
 
+@dataclass(frozen=True, order=True)
+class UploadArrival:
+    """An archive that arrived in the upload bucket, as the storage tells it: when it finished storing it,
+    then its key. Ordered so: the newer of two is the one stored later, and two stored in the same
+    millisecond are told apart by their keys, the same way whichever is told first."""
+
+    stored_at: datetime
+    key: str
+
+
 @dataclass(frozen=True)
 class StoredImport:
     """An import with the version of it that is stored; every change stores the next version."""
@@ -258,6 +268,8 @@ class StoredImport:
     run_started: bool = True
     # Where the last completed run's content is (the content store's own name); None before one completed.
     content_prefix: str | None = None
+    # A `local_folder` import's last upload a run was started for; None before the first.
+    newest_upload: UploadArrival | None = None
 
     @property
     def run_in_flight(self) -> bool:

@@ -11,6 +11,8 @@
 | `run_due_at`      | while pending or importing: when the run is overdue (keys.py, runs_due)   |
 | `commit_sha`, `imported_at`, `context`, `content_prefix` | the last completed run's result   |
 | `upload_key`      | a `local_folder` import's newest upload, which its wanted run reads      |
+| `newest_upload_key` | the last upload a run was started for; kept after the run ends       |
+| `newest_upload_at`  | when S3 stored that upload (ISO 8601, ms): an older one starts nothing |
 
 Every run write is one transaction on the import's item (which holds the condition) and its copy (which
 filtered pages read), so the two never disagree. None of them changes `version`: a client's ETag stays
@@ -46,6 +48,8 @@ IMPORTED_AT = "imported_at"
 CONTEXT = "context"
 CONTENT_PREFIX = "content_prefix"
 UPLOAD_KEY = "upload_key"
+NEWEST_UPLOAD_KEY = "newest_upload_key"
+NEWEST_UPLOAD_AT = "newest_upload_at"
 RUN_DUE_AT = keys.RUN_DUE_AT
 # What a new source makes obsolete: the old source's run and content.
 RESET_BY_NEW_SOURCE = (

@@ -6,6 +6,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
@@ -36,6 +37,7 @@ from domain.models import (
     ProjectImport,
     RunStatus,
     StoredImport,
+    UploadArrival,
     format_utc_timestamp,
 )
 from domain.source_paths import GithubRepository
@@ -43,6 +45,8 @@ from dynamodb_store import keys
 from dynamodb_store.installations import StoredItemInvalid, account_copy_from_item, is_link_refusal, link_check
 from dynamodb_store.runs import (
     CONTENT_PREFIX,
+    NEWEST_UPLOAD_AT,
+    NEWEST_UPLOAD_KEY,
     RESET_BY_NEW_SOURCE,
     RESET_BY_REFRESH,
     RUN_STATUS,
@@ -53,8 +57,6 @@ from dynamodb_store.runs import (
 from dynamodb_store.throttling import is_throttling
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
@@ -309,7 +311,7 @@ class DynamoDBImportStore:
             raise _busy_or_itself(error) from error
         return stored_import_from_item(item) if item is not None else None
 
-    def start_run(self, stored: StoredImport, now: datetime, upload_key: str | None = None) -> StoredImport:
+    def start_run(self, stored: StoredImport, now: datetime, upload: UploadArrival | None = None) -> StoredImport:
         condition, values = at_version(stored.version)
         # The run status as read, too: two refreshes that read the same `completed` start one run.
         if stored.run_started:
@@ -320,8 +322,10 @@ class DynamoDBImportStore:
         start = start_attributes(RunStatus.PENDING, self._new_start_id(), now)
         # The shard too: an import stored before the runs_due index had none.
         on_import_start = start | keys.runs_due_shard(stored.import_.id)
-        if upload_key is not None:  # the run reads it from the import's item, which its claim reads
-            on_import_start |= {UPLOAD_KEY: {"S": upload_key}}
+        if upload is not None:  # the run reads it from the import's item, which its claim reads
+            on_import_start |= _newest_upload_attributes(upload)
+            newest, newest_values = _newest_upload_as_read(stored.newest_upload)
+            condition, values = f"{condition} AND {newest}", values | newest_values
         on_import = _update(
             self._data_table, _import_key(stored.import_), on_import_start, RESET_BY_REFRESH, (condition, values)
         )
@@ -656,7 +660,35 @@ def stored_import_from_item(item: Mapping[str, Any]) -> StoredImport:
     except (KeyError, ValueError) as broken:
         raise StoredItemInvalid("import item has a version that is not a number") from broken
     prefix = item[CONTENT_PREFIX]["S"] if CONTENT_PREFIX in item else None
-    return StoredImport(_project_import(item), version, run_started=RUN_STATUS in item, content_prefix=prefix)
+    return StoredImport(
+        _project_import(item),
+        version,
+        run_started=RUN_STATUS in item,
+        content_prefix=prefix,
+        newest_upload=_newest_upload(item),
+    )
+
+
+def _newest_upload(item: Mapping[str, Any]) -> UploadArrival | None:
+    if NEWEST_UPLOAD_KEY not in item:
+        return None
+    try:
+        return UploadArrival(datetime.fromisoformat(item[NEWEST_UPLOAD_AT]["S"]), item[NEWEST_UPLOAD_KEY]["S"])
+    except (KeyError, ValueError) as broken:
+        raise StoredItemInvalid("import item has a newest upload without a time") from broken
+
+
+def _newest_upload_attributes(upload: UploadArrival) -> dict[str, AttributeValueTypeDef]:
+    stored_at = upload.stored_at.astimezone(UTC).isoformat(timespec="milliseconds")
+    return {UPLOAD_KEY: {"S": upload.key}, NEWEST_UPLOAD_KEY: {"S": upload.key}, NEWEST_UPLOAD_AT: {"S": stored_at}}
+
+
+def _newest_upload_as_read(newest: UploadArrival | None) -> tuple[str, dict[str, AttributeValueTypeDef]]:
+    """The condition that the import's newest upload is still the one read: two arrivals told at once
+    cannot both take the run (the older one would otherwise win by being written last)."""
+    if newest is None:
+        return f"attribute_not_exists({NEWEST_UPLOAD_KEY})", {}
+    return f"{NEWEST_UPLOAD_KEY} = :read_newest_upload", {":read_newest_upload": {"S": newest.key}}
 
 
 def _project_import(item: Mapping[str, Any]) -> ProjectImport:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import unquote_plus
 
@@ -82,6 +82,7 @@ def parse_message(body: str) -> RunMessage | ReleaseMessage | ReleaseUploadMessa
 class ArrivedObject:
     bucket: str
     key: str
+    stored_at: datetime  # when S3 finished storing it (the record's eventTime, in milliseconds)
 
 
 def parse_arrival(body: str) -> list[ArrivedObject] | None:
@@ -97,12 +98,22 @@ def parse_arrival(body: str) -> list[ArrivedObject] | None:
         return []
     if not isinstance(notification.get("Records"), list):
         return None
-    return [
-        # S3 sends keys URL-encoded, as a form field would be.
-        ArrivedObject(record.s3.bucket.name, unquote_plus(record.s3.get_object.key))
-        for record in S3Event(notification).records
-        if record.event_name.startswith("ObjectCreated:")
-    ]
+    try:
+        return [
+            # S3 sends keys URL-encoded, as a form field would be.
+            ArrivedObject(record.s3.bucket.name, unquote_plus(record.s3.get_object.key), _utc_time(record.event_time))
+            for record in S3Event(notification).records
+            if record.event_name.startswith("ObjectCreated:")
+        ]
+    except (KeyError, TypeError, ValueError):  # not as S3 writes them: a poison record
+        return None
+
+
+def _utc_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:  # S3 writes UTC with a `Z`: a time without a zone is not S3's
+        raise ValueError(f"no time zone in {text!r}")
+    return moment.astimezone(UTC)
 
 
 def delay_seconds(not_before: datetime | None, now: datetime) -> int:

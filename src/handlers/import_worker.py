@@ -32,6 +32,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.import_runs import Archives, Importer, RunOutcome
+from domain.models import UploadArrival
 from domain.upload_arrivals import Arrival, UploadArrivals
 from dynamodb_store.runs import DynamoRunStore
 from dynamodb_store.store import new_write_token
@@ -172,9 +173,9 @@ def start_upload_runs(arrived: list[ArrivedObject]) -> None:
             logger.warning("an object the service never signed for", extra={"bucket": created.bucket})
             continue
         with logger.append_context_keys(import_id=uploaded.target.import_id):
-            arrival = worker.arrivals.arrived(uploaded.target, uploaded.key)
-            if arrival is Arrival.UNWANTED:
-                worker.uploads.remove(uploaded.key)  # its import is gone, or reads a repository now
+            arrival = worker.arrivals.arrived(uploaded.target, UploadArrival(created.stored_at, uploaded.key))
+            if arrival in (Arrival.UNWANTED, Arrival.SUPERSEDED):
+                worker.uploads.remove(uploaded.key)  # its import is gone, reads a repository now, or has a newer one
             logger.info("upload arrived", extra={"arrival": arrival.value})
             metrics.add_metric(name="UploadArrived", unit=MetricUnit.Count, value=1)
 

@@ -4,11 +4,18 @@ does), the worker starts the import's run, and the run reads the upload under th
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 import boto3
 import pytest
 
+from domain.access import ImportKey, ProjectKey
+from domain.errors import ImportChanged
+from domain.models import UploadArrival
+from handlers import edge
 from local.pipeline import LocalPipeline
 from tests.api_client import FOLDER_IMPORT, GITHUB_IMPORT, call, import_path, stored_import_item
 from tests.archives import hostile_uploads, tarred, zipped
@@ -103,6 +110,92 @@ def test_the_newest_upload_is_what_the_import_holds(dynamodb: DynamoDBClient, pi
     assert readme.text == "# Second\n"
     assert uploads_left() == []
     assert call("GET", import_path(folder_id)).json()["import"]["status"] == "completed"
+
+
+def told(pipeline: LocalPipeline, count: int) -> list[dict[str, Any]]:
+    """The jobs queue's next `count` messages (S3's notifications here), received but not handed yet."""
+    received: list[dict[str, Any]] = []
+    for _ in range(count):
+        received += pipeline.receive()
+        if len(received) >= count:
+            break
+    assert len(received) == count, received
+    return received
+
+
+def stored_at(message: dict[str, Any], moment: str) -> dict[str, Any]:
+    """The notification as S3 would send it for an object it finished storing at `moment`."""
+    notification = json.loads(message["Body"])
+    notification["Records"][0]["eventTime"] = moment
+    return message | {"Body": json.dumps(notification)}
+
+
+def key_told(message: dict[str, Any]) -> str:
+    key: str = json.loads(message["Body"])["Records"][0]["s3"]["object"]["key"]
+    return unquote_plus(key)  # S3 sends keys URL-encoded
+
+
+def test_an_older_upload_told_after_a_newer_one_starts_nothing_and_is_deleted(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline
+) -> None:
+    folder_id = created(FOLDER_IMPORT)
+    pipeline.run_until_idle()
+    older, newer = upload_key(folder_id), upload_key(folder_id)
+    arrive(older, zipped({"README.md": b"# Older\n"}))
+    arrive(newer, zipped({"README.md": b"# Newer\n"}))
+    by_key = {key_told(message): message for message in told(pipeline, 2)}
+
+    # SQS keeps no order: S3's notification of the newer upload is handed first.
+    pipeline.hand([stored_at(by_key[newer], "2026-12-03T06:40:02.000Z")])
+    pipeline.hand([stored_at(by_key[older], "2026-12-03T06:40:01.999Z")])
+    pipeline.run_until_idle()
+
+    assert call("GET", f"{import_path(folder_id)}/files/README.md").text == "# Newer\n"
+    shown = call("GET", import_path(folder_id)).json()["import"]
+    assert (shown["status"], shown["error"]) == ("completed", None)
+    assert uploads_left() == []
+
+
+def test_an_arrival_told_again_after_its_run_completed_changes_nothing(
+    dynamodb: DynamoDBClient, pipeline: LocalPipeline
+) -> None:
+    folder_id = created(FOLDER_IMPORT)
+    pipeline.run_until_idle()
+    arrive(upload_key(folder_id), zipped(REPOSITORY))
+    [notification] = told(pipeline, 1)
+    pipeline.hand([notification])
+    pipeline.run_until_idle()
+    completed = stored_import_item(dynamodb, folder_id)
+    assert completed["run_status"] == {"S": "completed"}
+
+    pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody=notification["Body"])  # S3 told it twice
+    pipeline.run_until_idle()
+
+    assert stored_import_item(dynamodb, folder_id) == completed  # no new run, which would find no upload
+    assert call("GET", import_path(folder_id)).json()["import"]["error"] is None
+
+
+def test_of_two_arrivals_that_read_the_import_at_once_only_the_first_starts_a_run(pipeline: LocalPipeline) -> None:
+    folder_id = created(FOLDER_IMPORT)
+    pipeline.run_until_idle()
+    target = ImportKey(ProjectKey(1, 789), folder_id)
+    awaiting = edge.store.read_import(target)
+    assert awaiting is not None
+    uploads = [UploadArrival(datetime(2026, 12, 3, 6, 40, n, tzinfo=UTC), upload_key(folder_id)) for n in range(3)]
+    edge.store.start_run(awaiting, datetime.now(UTC), upload=uploads[0])
+    # Both read the import `pending` for the first upload; the run status alone would let both write.
+    read_by_both = edge.store.read_import(target)
+    assert read_by_both is not None
+    first, later = uploads[1], uploads[2]
+
+    edge.store.start_run(read_by_both, datetime.now(UTC), upload=later)
+    # Written last, the older upload would otherwise be the one the run reads.
+    with pytest.raises(ImportChanged):
+        edge.store.start_run(read_by_both, datetime.now(UTC), upload=first)
+
+    stored = edge.store.read_import(target)
+    assert stored is not None
+    assert stored.newest_upload == later
 
 
 def test_an_upload_for_an_import_that_reads_a_repository_or_is_gone_starts_nothing_and_is_deleted(

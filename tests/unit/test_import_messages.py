@@ -78,22 +78,29 @@ def test_an_upload_release_names_only_an_upload_the_service_signed() -> None:
             parse_message(ReleaseUploadMessage.model_construct(key=key).model_dump_json())
 
 
-def s3_notification(event_name: str, key: str) -> str:
+def s3_notification(event_name: str, key: str, event_time: str | None = "2026-12-03T06:40:01.234Z") -> str:
     """An S3 event notification as S3 sends it to SQS (the fields the worker reads, as documented)."""
     record = {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
+        "eventTime": event_time,
         "eventName": event_name,
         "s3": {"bucket": {"name": "uploads-bucket"}, "object": {"key": key, "size": 10}},
     }
-    return json.dumps({"Records": [record]})
+    return json.dumps({"Records": [{name: value for name, value in record.items() if value is not None}]})
 
 
-def test_an_s3_notification_names_the_objects_created_with_their_keys_decoded() -> None:
+def test_an_s3_notification_names_the_objects_created_with_their_keys_decoded_and_when_s3_stored_them() -> None:
     arrived = parse_arrival(s3_notification("ObjectCreated:Post", "uploads/1/789/42/a%2Bb+c"))
 
-    assert arrived == [ArrivedObject("uploads-bucket", "uploads/1/789/42/a+b c")]
+    stored_at = datetime(2026, 12, 3, 6, 40, 1, 234000, tzinfo=UTC)
+    assert arrived == [ArrivedObject("uploads-bucket", "uploads/1/789/42/a+b c", stored_at)]
     assert parse_arrival(s3_notification("ObjectRemoved:Delete", UPLOAD_KEY)) == []
+
+
+def test_a_notification_without_s3s_time_of_storing_is_not_one() -> None:
+    for event_time in (None, "yesterday", "2026-12-03T06:40:01.234"):  # the last: no time zone
+        assert parse_arrival(s3_notification("ObjectCreated:Post", UPLOAD_KEY, event_time)) is None
 
 
 def test_s3s_test_event_names_nothing_and_the_services_own_messages_are_not_notifications() -> None:
