@@ -163,7 +163,7 @@ def _print_token_counting() -> None:
 def _print_project_digest() -> None:
     print(
         "\n10. The project's digest, by completed imports (each 4 kept files of 24 listed): its handler on moto "
-        f"in one process, counted, median of {project_digest.ROUNDS} (goal: DynamoDB flat; S3 1 + 1 a file, "
+        f"in one process, counted, median of {project_digest.ROUNDS} (goal: DynamoDB flat; S3 1 + 1 a pack, "
         f"only for the imports it shows); modelled: each GET {project_digest.ROUND_TRIP_SECONDS * 1000:.0f} ms longer"
     )
     print(f"   {'imports':>8}{'max_tokens':>12}{'DynamoDB':>10}{'S3 GETs':>9}{'bytes':>9}{'time':>10}{'modelled':>11}")

@@ -145,13 +145,23 @@ class ProjectDigest:
 
 
 @dataclass(frozen=True)
+class ContentLocation:
+    """Where the content store holds a kept file's bytes: `length` bytes from `start` of one object, or
+    the whole object (`length` None)."""
+
+    key: str
+    start: int = 0
+    length: int | None = None
+
+
+@dataclass(frozen=True)
 class KeptEntry:
     """A kept file as the run recorded it: enough to plan a digest without reading the file, and to read it."""
 
     path: str
     size: int | None  # None: recorded before sizes were
     tokens: int | None
-    location: str  # where the content reader finds its bytes, in the reader's own terms
+    location: ContentLocation
 
 
 @dataclass

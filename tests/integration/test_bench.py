@@ -48,8 +48,8 @@ def test_make_benchs_import_requests_are_flat_whatever_the_repositorys_size() ->
         assert measured.github[1:] == [f"GET /repos/username/{name}/tarball", "GET codeload"]
         assert name == f"bench-{measured.files}"
         assert measured.dynamodb == ["Query", "GetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"]
-        # One per kept file, one per 1,000 listed paths, kept.json and the manifest.
-        assert measured.s3 == ["PutObject"] * (measured.kept + 1 + 2)
+        # The kept files' one pack, one per 1,000 listed paths, kept.json and the manifest.
+        assert measured.s3 == ["PutObject"] * (1 + 1 + 2)
 
 
 def test_make_benchs_project_digest_reads_flat_dynamodb_and_s3_only_for_what_it_shows() -> None:
@@ -58,8 +58,8 @@ def test_make_benchs_project_digest_reads_flat_dynamodb_and_s3_only_for_what_it_
     # The session and project; the imports; their one installation; its installer's link.
     for row in (one, one_bounded, three, three_bounded):
         assert row.dynamodb == ["BatchGetItem", "Query", "BatchGetItem", "GetItem"]
-    # Each import's list of kept files, then its 4 kept files.
-    assert (one.s3_gets, three.s3_gets) == (5, 15)
+    # Each import's list of kept files, then its 4 kept files, in its one pack.
+    assert (one.s3_gets, three.s3_gets) == (2, 6)
     # max_tokens holds one import: the first whole, then the next window's two lists, to find they do not fit.
-    assert (one_bounded.s3_gets, three_bounded.s3_gets) == (5, 7)
+    assert (one_bounded.s3_gets, three_bounded.s3_gets) == (2, 4)
     assert three_bounded.markdown_bytes < three.markdown_bytes

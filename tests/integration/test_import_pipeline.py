@@ -288,8 +288,8 @@ def test_an_import_costs_three_github_requests_whatever_its_size_and_a_fixed_few
     # installation, the outcome.
     per_run = ["Query", "GetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"]
     assert dynamodb_requests.operations == per_run * 2
-    # Each run: one PUT per kept file (2 of the 3), then the listing, kept.json and the manifest.
-    assert s3_requests.operations == ["PutObject"] * 5 * 2
+    # Each run: one PUT of the kept files (2 of the 3) in one pack, then the listing, kept.json and the manifest.
+    assert s3_requests.operations == ["PutObject"] * 4 * 2
 
 
 def test_a_users_job_over_the_cap_waits_pending_without_a_try_and_runs_once_a_slot_frees(

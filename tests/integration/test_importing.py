@@ -133,7 +133,8 @@ def test_an_import_is_fetched_judged_scanned_and_stored(
     content = objects(s3)
     kept = json.loads(content[prefix + "kept.json"])
     assert set(kept) == {"package.json", "Dockerfile", ".github/workflows/test.yml", "README.md"}
-    assert all(content[f"{prefix}files/{entry['object']}"] == REPOSITORY[path] for path, entry in kept.items())
+    pack = content[prefix + "packs/0"]  # all four, in order, in one pack
+    assert all(pack[entry["offset"] :][: entry["size"]] == REPOSITORY[path] for path, entry in kept.items())
     listing = {row["path"]: row for row in json.loads(content[prefix + "listing/0.json"])}
     assert listing["docs/deploy.md"]["skipped_reason"] == "secret"
     assert listing["docs/deploy.md"]["secrets"] == [{"line": 1, "kind": "AWS Access Key"}]

@@ -13,6 +13,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from domain.import_digest import (
+    ContentLocation,
     DigestBudget,
     DigestFile,
     DigestSection,
@@ -132,7 +133,7 @@ def test_the_tree_shows_each_folder_once_before_its_files() -> None:
 
 
 def entry(path: str, size: int, tokens: int) -> KeptEntry:
-    return KeptEntry(path, size, tokens, location=f"files/{path}")
+    return KeptEntry(path, size, tokens, ContentLocation(f"files/{path}"))
 
 
 def paths(entries: list[KeptEntry]) -> list[str]:
