@@ -92,8 +92,8 @@ class S3ContentStore:
 
 class S3ContentReader:
     """domain.import_files.KeptContentReader on one bucket: a page costs 1 GET (2 across a stored
-    page's end), a file 2 (`kept.json`, then the file; 1 when `kept.json` is still held), a digest 1 per
-    import (`kept.json`) and 1 per file it shows."""
+    page's end), a file 2 (`kept.json`, then a ranged GET of its pack; 1 when `kept.json` is still held),
+    a digest 1 per import (`kept.json`) and 1 per pack of the files it shows."""
 
     def __init__(self, client: S3Client, bucket: str) -> None:
         self._client = client
@@ -141,7 +141,8 @@ class S3ContentReader:
         return [_entry(prefix, path, entry) for path, entry in self._kept_files(prefix).items()]
 
     def _kept_files(self, prefix: str) -> dict[str, dict[str, Any]]:
-        held = self._kept  # once: a thread beside this one may hold another prefix's by the time it returns
+        # self._kept is read once: a thread beside this one may replace it with another prefix's meanwhile.
+        held = self._kept
         if held is None or held[0] != prefix:
             held = (prefix, self._json(f"{prefix}kept.json"))
             self._kept = held
