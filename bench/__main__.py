@@ -136,7 +136,8 @@ def _print_archive_reading() -> None:
 def _print_import_requests() -> None:
     print(
         "\n8. Requests per import, by repository size: the pipeline in one process (moto, make run's GitHub "
-        "stand-in), counted (goal: GitHub and DynamoDB flat; S3 one per kept file and per 1,000 paths, plus 2)"
+        "stand-in), counted (goal: GitHub and DynamoDB flat; S3 one per 4 MiB pack of kept files and per 1,000 "
+        "paths, plus 2)"
     )
     print(f"   {'files':>8}{'kept':>6}{'GitHub':>8}{'DynamoDB':>10}{'S3':>5}")
     rows = import_requests.measure()
