@@ -79,7 +79,7 @@ prerequisites: ## check the Debian packages and the API documents make test need
 WORKERS ?= auto
 PYTEST_PARALLEL := -n $(WORKERS) --dist loadgroup
 
-test: prerequisites install node-tools sam-tools client lint typecheck unit docs-build validate build ## everything CI runs (about 25 min on 2 cores)
+test: prerequisites install node-tools sam-tools client lint typecheck unit docs-build validate build ## everything CI runs (about 15 min on 2 cores)
 
 # The inner loop: what a change breaks most often, without servers, browsers or AWS stand-ins.
 check: style typecheck ## ruff, the formatting check, mypy and the unit tests (about 20 s)
