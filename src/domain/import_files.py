@@ -237,7 +237,7 @@ class ImportFiles:
             return ImportDigest(etag, None)
         [entries] = self._content.kept_entries([prefix])
         plan = plan_digest(entries, query.max_tokens, MAX_DIGEST_FILE_BYTES)
-        [section] = digest_sections(self._content, [PlannedImport(stored, entries, plan)])
+        [section] = digest_sections(self._content, [PlannedImport(stored, plan)])
         markdown = within(command.limit, [section], lambda: render_digest(section))
         return ImportDigest(etag, markdown)
 
@@ -276,10 +276,9 @@ def digest_etag(prefix: str, version: int, max_tokens: int | None) -> str:
 
 @dataclass(frozen=True)
 class PlannedImport:
-    """An import whose digest part is planned: its kept files, and which of them the budget takes."""
+    """An import whose digest part is planned: which of its kept files the budget takes."""
 
     stored: StoredImport
-    entries: list[KeptEntry]
     plan: DigestPlan
 
 

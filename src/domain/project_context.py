@@ -101,7 +101,7 @@ class ProjectContext:
                 if entries and not plan.included:
                     digest.imports_left_out.append(_left_out_whole(stored, plan.left_out[0].reason))
                 else:
-                    planned.append(PlannedImport(stored, entries, plan))
+                    planned.append(PlannedImport(stored, plan))
         digest.sections = digest_sections(self._content, planned)
         return digest
 

@@ -6,7 +6,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
@@ -679,7 +679,8 @@ def _newest_upload(item: Mapping[str, Any]) -> UploadArrival | None:
 
 
 def _newest_upload_attributes(upload: UploadArrival) -> dict[str, AttributeValueTypeDef]:
-    stored_at = upload.stored_at.astimezone(UTC).isoformat(timespec="milliseconds")
+    """The upload the wanted run reads (released when the run ends) and the newest one (kept)."""
+    stored_at = format_utc_timestamp(upload.stored_at)
     return {UPLOAD_KEY: {"S": upload.key}, NEWEST_UPLOAD_KEY: {"S": upload.key}, NEWEST_UPLOAD_AT: {"S": stored_at}}
 
 
